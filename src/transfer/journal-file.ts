@@ -1,0 +1,140 @@
+/**
+ * Durable, atomic JSON files for resume journals. A journal on disk is always either the previous complete
+ * version or the new complete version, never a torn mix, even if the process is killed (or the machine loses
+ * power) mid-write: write a temp file, fsync it, rename it over the journal, fsync the directory so the rename
+ * itself is durable. Files are created with mode 0600: a journal names objects and holds upload IDs, and
+ * holding an upload ID is enough to write to that upload.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Owner read/write only. */
+export const JOURNAL_FILE_MODE = 0o600;
+
+/** Journals are small (a line per part); anything bigger is not one of ours and is not read into memory. */
+const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
+
+/** Replaces `path` with `data` as JSON, atomically and durably. */
+export async function writeJournalFile(path: string, data: unknown): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // 'wx': never follow or reuse something already at the temp name.
+  const handle = await open(temp, 'wx', JOURNAL_FILE_MODE);
+  try {
+    await handle.writeFile(`${JSON.stringify(data)}\n`);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * Reads a journal. Resolves `undefined` when there is none; `{ error }` when a file is there but cannot be
+ * used (unreadable, not JSON, too big), so the caller can say why it starts over.
+ */
+export async function readJournalFile(path: string): Promise<{ data: unknown } | { error: string } | undefined> {
+  let text: string;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > MAX_JOURNAL_BYTES) return { error: `it is ${size} bytes, more than a journal can be` };
+      text = await readFile(handle, 'utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { error: `it cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+  }
+  try {
+    return { data: JSON.parse(text) as unknown };
+  } catch {
+    return { error: 'it is not valid JSON' };
+  }
+}
+
+/** Removes a journal; a missing one is fine. */
+export async function removeJournalFile(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}
+
+/**
+ * fsync on a directory makes a rename in it durable on Linux. Some platforms and file systems refuse to open
+ * or sync a directory; the rename is still atomic there, only its durability across power loss is weaker.
+ */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch {
+    // See above: best effort by design.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Serialises the writes of one journal: callers hand it the latest state as often as they like; at most one
+ * write is in flight, and only the newest pending state is written next (intermediate ones are superseded).
+ * `flush()` resolves once the newest state handed in is durable.
+ */
+export class JournalWriter<T> {
+  readonly #path: string;
+  #pending: T | undefined;
+  #hasPending = false;
+  #running: Promise<void> | undefined;
+  #error: unknown;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Queues `state` to be written. A failed write surfaces on the next `flush()`. */
+  write(state: T): Promise<void> {
+    this.#pending = state;
+    this.#hasPending = true;
+    this.#running ??= this.#drain();
+    return this.flush();
+  }
+
+  /** Resolves when everything handed in so far is on disk; rejects with the first write failure. */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#hasPending) {
+        const state = this.#pending;
+        this.#hasPending = false;
+        this.#pending = undefined;
+        try {
+          await writeJournalFile(this.#path, state);
+        } catch (error) {
+          this.#error ??= error;
+        }
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { JournalWriter, readJournalFile, removeJournalFile, writeJournalFile } from '../../src/transfer/journal-file.js';
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'journal-file-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('writeJournalFile replaces the file atomically, mode 0600, leaving no temp files', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'j.json');
+    await writeJournalFile(path, { a: 1 });
+    await writeJournalFile(path, { a: 2, parts: [1, 2, 3] });
+    assert.deepEqual(await readJournalFile(path), { data: { a: 2, parts: [1, 2, 3] } });
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.deepEqual(await readdir(dir), ['j.json']);
+  });
+});
+
+test('readJournalFile: undefined when absent, a reason when unusable', async () => {
+  await withDir(async (dir) => {
+    assert.equal(await readJournalFile(join(dir, 'none.json')), undefined);
+    const torn = join(dir, 'torn.json');
+    await writeFile(torn, '{"version":1,"ran');
+    assert.deepEqual(await readJournalFile(torn), { error: 'it is not valid JSON' });
+    await removeJournalFile(torn);
+    await removeJournalFile(torn);
+    assert.deepEqual(await readdir(dir), []);
+  });
+});
+
+test('JournalWriter serialises writes, keeps the newest state and flushes it durably', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'w.json');
+    const writer = new JournalWriter<{ n: number }>(path);
+    const writes: Promise<void>[] = [];
+    for (let n = 1; n <= 50; n += 1) writes.push(writer.write({ n }));
+    await Promise.all(writes);
+    await writer.flush();
+    assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), { n: 50 });
+    assert.deepEqual(await readdir(dir), ['w.json']);
+  });
+});
+
+test('JournalWriter reports a failed write on flush', async () => {
+  await withDir(async (dir) => {
+    const writer = new JournalWriter<{ n: number }>(join(dir, 'missing-dir', 'w.json'));
+    await assert.rejects(writer.write({ n: 1 }), { code: 'ENOENT' });
+    await assert.rejects(writer.flush(), { code: 'ENOENT' });
+  });
+});
