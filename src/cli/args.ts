@@ -1,7 +1,8 @@
 /**
  * Command-line parsing on `node:util`'s `parseArgs`, driven by one declarative spec per command so that the
  * parser, the `--help` text and the error messages can never disagree. Every failure is an
- * `InvalidArgumentError` that names the flag, the value and the expected form (exit code 2).
+ * `InvalidArgumentError` that names the flag, the value and the expected form (exit code 2); the caller
+ * prefixes the command's name when it prints it.
  */
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
@@ -63,7 +64,7 @@ export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): Pa
         ? `${spec.positionals.min}`
         : `${spec.positionals.min} to ${spec.positionals.max}`;
     throw new InvalidArgumentError(
-      `${spec.command}: expected ${expected} argument${spec.positionals.max === 1 ? '' : 's'}, got ${count}` +
+      `expected ${expected} argument${spec.positionals.max === 1 ? '' : 's'}, got ${count}` +
         (count > 0 ? ` (${parsed.positionals.map((p) => `'${p}'`).join(' ')})` : '') +
         `\nUsage: ${spec.usage[0] ?? spec.command}`,
     );
@@ -132,7 +133,7 @@ function usageErrorFrom(spec: CommandSpec, error: unknown): InvalidArgumentError
     // Node's own advice is on the following lines; keep it, it names the `--flag=-value` form.
     hint = `${(error as Error).message.split('\n').slice(1).join(' ')} ${hint}`;
   }
-  return new InvalidArgumentError(`${spec.command}: ${message}. ${hint}`, { cause: error });
+  return new InvalidArgumentError(`${message}. ${hint}`, { cause: error });
 }
 
 /** The known flag closest to `given` by edit distance, if it is close enough to be a typo. */

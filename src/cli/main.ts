@@ -1,26 +1,31 @@
 #!/usr/bin/env node
 /**
- * The `gcs-transfer` command: dispatches to a subcommand. Minimal for now: only `emulator` is wired.
+ * The `gcs-transfer` executable: binds the real process (streams, environment, signals, exit code) to
+ * `runCli`. The first SIGINT/SIGTERM asks the running command to stop cleanly, keeping resume state; a second
+ * one exits at once.
  */
-import { exitCodeFor } from './exit-codes.js';
-import { runEmulatorCli } from '../emulator/cli.js';
+import { runCli } from './run-cli.js';
+import { ExitCode } from './exit-codes.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  emulator: runEmulatorCli,
+const interrupted = new AbortController();
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (interrupted.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
+  interrupted.abort(signal);
 };
-
-async function main(argv: string[]): Promise<void> {
-  const [name, ...rest] = argv;
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (command === undefined) {
-    process.stderr.write(`Usage: gcs-transfer <command> [options]\nCommands: ${Object.keys(COMMANDS).join(', ')}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  await command(rest);
+const argv = process.argv.slice(2);
+// The emulator command installs its own handlers and runs until signalled; do not swallow its signals.
+if (argv[0] !== 'emulator') {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = exitCodeFor(error);
+process.exitCode = await runCli(argv, {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: interrupted.signal,
 });
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);

@@ -50,7 +50,7 @@ test('a string flag without its value, and a boolean flag with one, are usage er
 });
 
 test('the wrong number of positionals says how many were expected and shows usage', () => {
-  usageError(() => parseCommandLine(spec, ['a']), /expected 2 arguments, got 1 \('a'\).*Usage: tool cp/s);
+  usageError(() => parseCommandLine(spec, ['a']), /^expected 2 arguments, got 1 \('a'\).*Usage: tool cp/s);
   usageError(() => parseCommandLine(spec, ['a', 'b', 'c']), /got 3/);
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, formatSize, parseSize } from '../../src/cli/sizes.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../../src/cli/sizes.js';
 
 test('parseSize reads plain bytes and binary suffixes in every spelling', () => {
   const cases: [string, number][] = [
@@ -57,4 +57,14 @@ test('formatDuration renders mm:ss, h:mm:ss, and --:-- when unknown', () => {
   assert.equal(formatDuration(3_600_000 + 62_000), '1:01:02');
   assert.equal(formatDuration(undefined), '--:--');
   assert.equal(formatDuration(Number.POSITIVE_INFINITY), '--:--');
+});
+
+test('parseDuration reads ms, s, m and bare milliseconds; rejects anything else naming the flag', () => {
+  assert.equal(parseDuration('250', '--read-timeout'), 250);
+  assert.equal(parseDuration('500ms', '--read-timeout'), 500);
+  assert.equal(parseDuration('1.5s', '--read-timeout'), 1500);
+  assert.equal(parseDuration('2m', '--read-timeout'), 120_000);
+  for (const bad of ['', 'soon', '-1s', '1h', '1 sec']) {
+    assert.throws(() => parseDuration(bad, '--read-timeout'), /--read-timeout: expected a duration such as 500ms/);
+  }
 });
