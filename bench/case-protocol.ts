@@ -1,0 +1,35 @@
+/**
+ * Messages between the bench (parent) and a case runner (child). Kept in their own module so both sides
+ * import the types without importing each other.
+ */
+import type { CaseSpec } from './cases/case.js';
+
+export interface RunRequest {
+  type: 'run';
+  cases: CaseSpec[];
+  /** Measured iterations per case. */
+  iterations: number;
+  /** Run one unmeasured iteration first (JIT, connection pool, page cache). */
+  warmup: boolean;
+}
+
+/** The measurement of one case. */
+export interface CaseMeasurement {
+  /** Bytes per iteration. */
+  bytes: number;
+  /** Wall time of each measured iteration, in ms, in run order. */
+  samplesMs: number[];
+  /** CPU seconds of the process during each measured iteration. */
+  cpuSec: number[];
+  /** tinybench's relative margin of error of the latency mean, in percent. */
+  rme: number;
+  /** Peak RSS sampled while this case ran (all iterations), MiB. */
+  sampledPeakRssMiB: number;
+  /** When the work ran in another program (curl): its peak RSS over the iterations, MiB. */
+  externalMaxRssMiB?: number;
+}
+
+export type RunnerMessage =
+  | { type: 'iteration'; caseIndex: number; iteration: number; ms: number }
+  | { type: 'done'; measurements: CaseMeasurement[]; maxRssMiB: number }
+  | { type: 'failed'; caseIndex: number; message: string; stack?: string };

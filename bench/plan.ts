@@ -1,0 +1,162 @@
+/**
+ * What a run measures: sizes, iterations, profiles, the sweep grid. Three presets:
+ *
+ * - `default` (`npm run bench`, no flags): must finish in under 3 minutes on a 2-core machine, so the headline
+ *   suites use a 256 MiB object and the sweep a reduced grid on the realistic profile, where tuning matters;
+ * - `full` (`--full`): the 1 GiB object of issue 5, more iterations, the whole grid on both profiles;
+ * - `quick` (`--quick`): tiny sizes, one iteration; it runs inside the test suite so the harness cannot rot.
+ *
+ * Any explicit flag (`--size`, `--iterations`, `--suite`, `--profile`...) overrides the preset.
+ */
+import { InvalidArgumentError } from '../src/errors.js';
+import { PROFILES, type NetworkProfile, type ProfileName } from './profiles.js';
+import { SUITES, type SuiteName } from './results.js';
+import { formatSize, MiB } from './units.js';
+
+export type Mode = 'default' | 'full' | 'quick';
+
+export interface SweepPlan {
+  /** Object size for each sweep cell. */
+  size: number;
+  chunkSizes: number[];
+  concurrencies: number[];
+  iterations: number;
+  /** Profiles the sweep runs on (intersected with the run's profiles). */
+  profiles: ProfileName[];
+}
+
+/** A user-given GCS endpoint instead of the emulator. */
+export interface EndpointPlan {
+  url: string;
+  bucket: string;
+  auth: 'adc' | 'none';
+}
+
+export interface Plan {
+  mode: Mode;
+  /** One line for the report header: what this run covers and how to get more. */
+  description: string;
+  size: number;
+  iterations: number;
+  /** One unmeasured iteration before the measured ones. */
+  warmup: boolean;
+  suites: SuiteName[];
+  profiles: NetworkProfile[];
+  /** Engine settings for the headline suites and the peer comparison. */
+  chunkSize: number;
+  concurrency: number;
+  /**
+   * Single-stream cases on a shaped profile move at the per-connection cap, which shaping makes exact; they
+   * get this many iterations so one slow stream does not eat the time budget.
+   */
+  shapedSingleIterations: number;
+  sweep: SweepPlan;
+  crc32c: { size: number; sliceSize: number; workers: number };
+  /** Profiles the peer comparison runs on. */
+  peerProfiles: ProfileName[];
+  endpoint?: EndpointPlan;
+  seed: string;
+  outDir: string;
+}
+
+const SWEEP_CHUNKS_FULL = [8, 16, 32, 64, 128].map((m) => m * MiB);
+const SWEEP_CONCURRENCY_FULL = [2, 4, 8, 16, 32];
+
+export interface PlanOverrides {
+  size?: number;
+  iterations?: number;
+  suites?: SuiteName[];
+  profiles?: NetworkProfile[];
+  chunkSize?: number;
+  concurrency?: number;
+  endpoint?: EndpointPlan;
+  outDir?: string;
+  seed?: string;
+}
+
+export function buildPlan(mode: Mode, overrides: PlanOverrides = {}, defaults: { chunkSize: number; concurrency: number }): Plan {
+  const base = preset(mode, defaults);
+  const plan: Plan = {
+    ...base,
+    size: overrides.size ?? base.size,
+    iterations: overrides.iterations ?? base.iterations,
+    suites: overrides.suites ?? base.suites,
+    profiles: overrides.profiles ?? base.profiles,
+    chunkSize: overrides.chunkSize ?? base.chunkSize,
+    concurrency: overrides.concurrency ?? base.concurrency,
+    seed: overrides.seed ?? base.seed,
+    outDir: overrides.outDir ?? base.outDir,
+  };
+  if (overrides.endpoint) plan.endpoint = overrides.endpoint;
+  if (overrides.iterations !== undefined) plan.shapedSingleIterations = Math.min(plan.shapedSingleIterations, overrides.iterations);
+  if (overrides.size !== undefined) plan.sweep = { ...plan.sweep, size: Math.min(plan.sweep.size, overrides.size) };
+  if (plan.chunkSize < 5 * MiB) {
+    throw new InvalidArgumentError(`--chunk-size must be at least 5MiB (the XML multipart minimum part size); got ${plan.chunkSize}`);
+  }
+  plan.description = describe(plan);
+  return plan;
+}
+
+function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }): Plan {
+  const common = {
+    mode,
+    description: '',
+    suites: [...SUITES],
+    chunkSize: defaults.chunkSize,
+    concurrency: defaults.concurrency,
+    seed: 'gcs-transfer-bench-v1',
+    outDir: 'bench/results',
+  };
+  switch (mode) {
+    case 'quick':
+      return {
+        ...common,
+        size: 24 * MiB,
+        iterations: 1,
+        warmup: false,
+        profiles: [PROFILES.loopback, PROFILES.realistic],
+        chunkSize: 8 * MiB,
+        concurrency: 4,
+        shapedSingleIterations: 1,
+        sweep: { size: 16 * MiB, chunkSizes: [5 * MiB, 8 * MiB], concurrencies: [2, 4], iterations: 1, profiles: ['realistic'] },
+        crc32c: { size: 8 * MiB, sliceSize: 2 * MiB, workers: 2 },
+        peerProfiles: ['loopback'],
+      };
+    case 'full':
+      return {
+        ...common,
+        size: 1024 * MiB,
+        iterations: 5,
+        warmup: true,
+        profiles: [PROFILES.loopback, PROFILES.realistic],
+        shapedSingleIterations: 2,
+        sweep: { size: 512 * MiB, chunkSizes: SWEEP_CHUNKS_FULL, concurrencies: SWEEP_CONCURRENCY_FULL, iterations: 2, profiles: ['loopback', 'realistic'] },
+        crc32c: { size: 512 * MiB, sliceSize: 16 * MiB, workers: 2 },
+        peerProfiles: ['loopback', 'realistic'],
+      };
+    case 'default':
+      return {
+        ...common,
+        size: 256 * MiB,
+        iterations: 3,
+        warmup: false,
+        profiles: [PROFILES.loopback, PROFILES.realistic],
+        shapedSingleIterations: 1,
+        sweep: {
+          size: 128 * MiB,
+          chunkSizes: [8, 16, 32, 64].map((m) => m * MiB),
+          concurrencies: [4, 8, 16, 32],
+          iterations: 1,
+          profiles: ['realistic'],
+        },
+        crc32c: { size: 128 * MiB, sliceSize: 16 * MiB, workers: 2 },
+        peerProfiles: ['loopback'],
+      };
+  }
+}
+
+function describe(plan: Plan): string {
+  const name = { default: 'default run', full: 'full run', quick: 'quick run (smoke test; numbers not meaningful)' }[plan.mode];
+  const more = plan.mode === 'default' ? ' — `npm run bench -- --full` for 1 GiB objects and the whole sweep' : '';
+  return `${name}: ${formatSize(plan.size)} objects, suites ${plan.suites.join(', ')}${more}`;
+}

@@ -1,0 +1,168 @@
+/**
+ * What a person sees: progress lines while the bench runs (stderr, so `--json` output stays clean) and the
+ * final report (stdout), grouped by suite and profile with the targets and recommendations last.
+ */
+import { formatSize, shortSize } from './units.js';
+import type { BenchRun, CaseRow, SweepCell } from './results.js';
+
+/** Progress output. On a terminal the byte counter rewrites one line; elsewhere only finished steps print. */
+export class ProgressReporter {
+  readonly #out: NodeJS.WriteStream;
+  readonly #tty: boolean;
+  readonly #started = performance.now();
+  #transient = false;
+
+  constructor(out: NodeJS.WriteStream = process.stderr, enabled = true) {
+    this.#out = out;
+    this.#tty = enabled && Boolean(out.isTTY);
+    this.enabled = enabled;
+  }
+
+  readonly enabled: boolean;
+
+  /** A finished step or a phase change: always printed (unless disabled). */
+  line(text: string): void {
+    if (!this.enabled) return;
+    this.#clear();
+    this.#out.write(`[${this.#elapsed()}] ${text}\n`);
+  }
+
+  /** How far the running step is; shown only on a terminal, overwritten by the next update. */
+  update(text: string): void {
+    if (!this.#tty) return;
+    this.#clear();
+    this.#out.write(`[${this.#elapsed()}] ${text}`);
+    this.#transient = true;
+  }
+
+  #clear(): void {
+    if (this.#transient) this.#out.write('\r\x1b[2K');
+    this.#transient = false;
+  }
+
+  #elapsed(): string {
+    const s = Math.round((performance.now() - this.#started) / 1000);
+    return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  }
+}
+
+type Align = 'left' | 'right';
+
+/** A plain-text table: two spaces between columns, numbers right-aligned. */
+export function textTable(headers: string[], rows: string[][], align: Align[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const render = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (align[i] === 'right' ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [render(headers), render(widths.map((w) => '-'.repeat(w))), ...rows.map(render)].join('\n');
+}
+
+function num(value: number | undefined, digits = 0): string {
+  if (value === undefined || !Number.isFinite(value)) return '—';
+  return value.toFixed(digits);
+}
+
+function ratio(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '—' : `${value.toFixed(value < 10 ? 2 : 1)}×`;
+}
+
+function percent(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '—' : `${Math.round(value * 100)}%`;
+}
+
+function settings(row: CaseRow): string {
+  return row.chunkSize !== undefined && row.concurrency !== undefined ? `${shortSize(row.chunkSize)}×${row.concurrency}` : '';
+}
+
+/** The case rows of one suite × profile as a table. */
+export function caseTable(rows: readonly CaseRow[]): string {
+  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '×single', '% cap', 'CPU s/GiB', 'peak RSS', 'srv CPU s/GiB'];
+  const body = rows.map((r) => [
+    r.note ? `${r.label} (${r.note})` : r.label,
+    settings(r),
+    num(r.mibps.median, r.mibps.median < 100 ? 1 : 0),
+    `${num(r.mibps.min)}–${num(r.mibps.max)}`,
+    ratio(r.vsSingle),
+    percent(r.vsCap),
+    num(r.cpuSecPerGiB, 2),
+    `${num(r.peakRssMiB)} MiB${r.rssSource === 'sampled' ? '*' : ''}`,
+    num(r.emulatorCpuSecPerGiB, 2),
+  ]);
+  return textTable(headers, body, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+}
+
+/** The sweep of one direction × profile as a grid: rows are chunk sizes, columns concurrencies. */
+export function sweepGrid(cells: readonly SweepCell[]): string {
+  const chunks = [...new Set(cells.map((c) => c.chunkSize))].sort((a, b) => a - b);
+  const concurrencies = [...new Set(cells.map((c) => c.concurrency))].sort((a, b) => a - b);
+  const best = Math.max(...cells.map((c) => c.mibps));
+  const rows = chunks.map((chunk) => [
+    shortSize(chunk),
+    ...concurrencies.map((conc) => {
+      const cell = cells.find((c) => c.chunkSize === chunk && c.concurrency === conc);
+      if (!cell) return '';
+      return `${num(cell.mibps)}${cell.mibps === best ? ' ◀' : ''}`;
+    }),
+  ]);
+  return textTable(['chunk \\ conc', ...concurrencies.map((c) => `×${c}`)], rows, ['left', ...concurrencies.map(() => 'right' as const)]);
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((line) => by + line)
+    .join('\n');
+}
+
+/** The whole report. */
+export function formatReport(run: BenchRun, files: { json?: string; chart?: string } = {}): string {
+  const out: string[] = [];
+  const { settings: s, machine } = run;
+  out.push(`gcs-transfer bench — ${run.mode}`);
+  out.push(`  machine   ${machine.cores} × ${machine.cpus}, ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}`);
+  out.push(
+    `  object    ${formatSize(s.size)} seeded random, ${s.iterations} iteration(s) per case; engine ${shortSize(s.chunkSize)} chunks × ${s.concurrency}` +
+      (s.endpoint ? `; endpoint ${s.endpoint}` : '; emulator in a child process'),
+  );
+  for (const p of s.profiles) out.push(`  profile   ${p.name}: ${p.summary}`);
+  out.push('  columns   median MiB/s and min–max over iterations; CPU and RSS are the client process only');
+  out.push('            (* = sampled RSS, several cases in one process); srv = the emulator process');
+
+  const groups = new Map<string, CaseRow[]>();
+  for (const row of run.rows) {
+    const key = `${row.suite} · ${row.profile}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  for (const [key, rows] of groups) {
+    const cap = run.settings.profiles.find((p) => p.name === rows[0]?.profile)?.capMiBps;
+    out.push('', `${key.toUpperCase()}${cap ? ` (cap ${cap} MiB/s)` : ''}`, indent(caseTable(rows)));
+  }
+
+  const sweepKeys = [...new Set(run.sweep.map((c) => `${c.direction}|${c.profile}`))];
+  for (const key of sweepKeys) {
+    const [direction, profile] = key.split('|');
+    out.push('', `SWEEP · ${direction} · ${profile} (MiB/s; ◀ best)`, indent(sweepGrid(run.sweep.filter((c) => `${c.direction}|${c.profile}` === key))));
+  }
+
+  if (run.targets.length > 0) {
+    out.push('', 'TARGETS (issue 5)');
+    for (const t of run.targets) {
+      const verdict = t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS';
+      out.push(`  ${verdict}  ${t.target}: ${t.detail}`);
+    }
+  }
+  if (run.recommendations.length > 0) {
+    out.push('', 'RECOMMENDED TransferManager DEFAULTS (from the sweep)');
+    for (const r of run.recommendations) {
+      out.push(`  ${r.direction.padEnd(8)} chunkSize ${formatSize(r.chunkSize)}, concurrency ${r.concurrency} — ${r.reason}`);
+    }
+  }
+  if (run.skipped.length > 0) {
+    out.push('', 'SKIPPED');
+    for (const reason of run.skipped) out.push(`  ${reason}`);
+  }
+  out.push('', `Finished in ${Math.round(run.durationSec)} s.${files.json ? ` Results: ${files.json}` : ''}${files.chart ? `  Chart: ${files.chart}` : ''}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The shape of a bench run's results (what the console report, the JSON file and the chart are made from) and
+ * the JSON writer. The JSON is the durable record: compare two runs by diffing their files.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProfileName } from './profiles.js';
+
+export type SuiteName = 'download' | 'upload' | 'crc32c' | 'sweep' | 'peers';
+export const SUITES: readonly SuiteName[] = ['download', 'upload', 'crc32c', 'sweep', 'peers'];
+
+/** Where a peak-RSS figure came from (see `measure.ts`). */
+export type RssSource = 'process' | 'sampled';
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** One measured case, as reported. */
+export interface CaseRow {
+  suite: SuiteName;
+  /** The profile it ran on; `cpu` for the CRC32C suite, `endpoint` for a user-given endpoint. */
+  profile: ProfileName | 'cpu' | 'endpoint';
+  /** Machine id: `single`, `tm-file`, `peer-crc32c`, `native/pool`... */
+  method: string;
+  /** What a person reads. */
+  label: string;
+  bytes: number;
+  iterations: number;
+  chunkSize?: number;
+  concurrency?: number;
+  mibps: Spread;
+  /** tinybench's relative margin of error of the mean latency, percent. */
+  rme: number;
+  /** Client CPU seconds per GiB moved (median over iterations). */
+  cpuSecPerGiB: number;
+  peakRssMiB: number;
+  rssSource: RssSource;
+  /** Emulator CPU seconds per GiB over the whole case (warm-up and verification included). */
+  emulatorCpuSecPerGiB?: number;
+  /** Median throughput divided by the same profile's single-stream median. */
+  vsSingle?: number;
+  /** Median throughput as a fraction of the profile's aggregate cap. */
+  vsCap?: number;
+  /** Caveat shown next to the row. */
+  note?: string;
+}
+
+/** One cell of the tuning sweep. */
+export interface SweepCell {
+  direction: 'download' | 'upload';
+  profile: ProfileName | 'endpoint';
+  chunkSize: number;
+  concurrency: number;
+  mibps: number;
+  cpuSecPerGiB: number;
+  sampledPeakRssMiB: number;
+}
+
+export interface TargetCheck {
+  /** What issue 5 asks, in words. */
+  target: string;
+  /** `true` met, `false` missed, `null` could not be measured in this run (and why, in `detail`). */
+  pass: boolean | null;
+  /** The measured ratio or fraction. */
+  measured?: number;
+  threshold: number;
+  detail: string;
+}
+
+export interface Recommendation {
+  direction: 'download' | 'upload';
+  chunkSize: number;
+  concurrency: number;
+  reason: string;
+}
+
+export interface MachineInfo {
+  cpus: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  curl?: string;
+}
+
+export interface BenchRun {
+  startedAt: string;
+  durationSec: number;
+  mode: string;
+  machine: MachineInfo;
+  settings: {
+    size: number;
+    iterations: number;
+    chunkSize: number;
+    concurrency: number;
+    profiles: { name: string; summary: string; rationale: string; capMiBps?: number }[];
+    endpoint?: string;
+  };
+  rows: CaseRow[];
+  sweep: SweepCell[];
+  targets: TargetCheck[];
+  recommendations: Recommendation[];
+  /** Suites or cases that could not run, with the reason. */
+  skipped: string[];
+}
+
+/** Writes `bench-<timestamp>.json` and `latest.json` into `dir`; returns the timestamped path. */
+export async function writeResultsJson(run: BenchRun, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const stamp = run.startedAt.replace(/[:.]/g, '-');
+  const path = join(dir, `bench-${stamp}.json`);
+  const text = `${JSON.stringify(run, null, 2)}\n`;
+  await writeFile(path, text);
+  await writeFile(join(dir, 'latest.json'), text);
+  return path;
+}
