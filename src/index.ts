@@ -1,1 +1,71 @@
-export {};
+// Public API of gcs-transfer: explicit named exports only, types listed separately.
+
+// ---- errors ----
+export {
+  AbortError,
+  DataCorruption,
+  GcsTransferError,
+  InvalidArgumentError,
+  InvalidResponse,
+  InvalidStateError,
+  MultipartUploadError,
+  NetworkError,
+  NotFound,
+  PreconditionFailed,
+  SourceChangedError,
+  TimeoutError,
+  UnvalidatedError,
+  WorkerError,
+  deserializeError,
+  isRetryable,
+  serializeError,
+} from './errors.js';
+export type {
+  CompletedPart,
+  ErrorCode,
+  MultipartCleanup,
+  RequestContext,
+  ResponseContext,
+  SerializedError,
+} from './errors.js';
+
+// ---- protocol constants ----
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_READ_TIMEOUT_MS,
+  MAX_CUMULATIVE_RETRY_MS,
+  MAX_SLEEP_MS,
+  PERMANENT_REDIRECT,
+  RETRYABLE_STATUSES,
+  TOO_MANY_REQUESTS,
+  UPLOAD_CHUNK_SIZE,
+} from './constants.js';
+
+// ---- checksums ----
+export { crc32c, crc32cFromBase64, crc32cToBase64, Crc32cHasher } from './checksum/crc32c.js';
+export { combineCrc32c, crc32cCombine } from './checksum/combine.js';
+export { createHasher, metadataKey } from './checksum/hasher.js';
+export type { ChecksumType, Hasher } from './checksum/hasher.js';
+export { formatGoogHash, parseGoogHash } from './checksum/goog-hash.js';
+
+// ---- transport ----
+export { dumpBody, readBodyText } from './transport/transport.js';
+export type {
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  RequestBody,
+  RequestOptions,
+  TimeoutOptions,
+  Transport,
+} from './transport/transport.js';
+export { DEFAULT_RETRY, RetryStrategy, calculateRetryWait, parseRetryAfter, retryWithStrategy } from './transport/retry.js';
+export type { RetryEvent, RetryOptions, RetryStrategyOptions } from './transport/retry.js';
+export { DEFAULT_USER_AGENT, UndiciTransport } from './transport/undici-transport.js';
+export type { UndiciTransportOptions } from './transport/undici-transport.js';
+export { mapTransportError } from './transport/error-mapping.js';
+export { GoogleAuthProvider, NoAuthProvider, StaticTokenProvider, canSendCredentials } from './transport/auth.js';
+export type { AuthHeaderOptions, AuthProvider, AuthScope, GoogleAuthProviderOptions } from './transport/auth.js';
+export { DEFAULT_ENDPOINT, GcsEndpoint } from './transport/endpoint.js';
+export { createTransport } from './transport/create-transport.js';
+export type { AuthOption, CreateTransportOptions } from './transport/create-transport.js';

@@ -11,7 +11,7 @@ import { dumpBody, readBodyText, type HttpRequest } from '../../src/transport/tr
 import { UndiciTransport, type UndiciTransportOptions } from '../../src/transport/undici-transport.js';
 import { createTransport } from '../../src/transport/create-transport.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** A loopback server for one test, plus a transport; both closed when the test ends. */
 async function setup(t: TestContext, handler: Handler, options: UndiciTransportOptions = {}) {

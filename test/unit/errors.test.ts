@@ -76,7 +76,9 @@ test('AbortError looks like Node/DOM aborts: name AbortError, code ABORT_ERR', (
 });
 
 test('instanceof works across a second copy of the module (brand), and still narrows by class', async () => {
-  const copy = (await import('../../src/errors.js?second-copy')) as typeof import('../../src/errors.js');
+  // A different specifier makes the loader evaluate the module again, like a duplicate install would.
+  const specifier: string = '../../src/errors.js?second-copy';
+  const copy = (await import(specifier)) as typeof import('../../src/errors.js');
   assert.notEqual(copy.InvalidResponse, InvalidResponse);
   assert.ok(new copy.InvalidResponse('x') instanceof InvalidResponse);
   assert.ok(new copy.NotFound('x') instanceof InvalidResponse);
