@@ -14,6 +14,7 @@ import {
   StaticTokenProvider,
   canSendCredentials,
 } from '../../src/transport/auth.js';
+import { closedPort } from './loopback.js';
 import { UndiciTransport } from '../../src/transport/undici-transport.js';
 import { readBodyText } from '../../src/transport/transport.js';
 
@@ -154,11 +155,7 @@ test('no usable credentials → InvalidArgumentError with guidance and no secret
 });
 
 test('an unreachable token endpoint is a retryable NetworkError', async (t) => {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
+  const port = await closedPort();
   withEnv(t, { GOOGLE_APPLICATION_CREDENTIALS: adcFile(t, `http://127.0.0.1:${port}/token`) });
   await assert.rejects(new GoogleAuthProvider().getHeaders('https://storage.googleapis.com/b/o'), (error: unknown) => {
     assert.ok(error instanceof NetworkError);

@@ -8,6 +8,7 @@ import { AbortError, InvalidArgumentError, InvalidStateError, NetworkError, Time
 import { NoAuthProvider, StaticTokenProvider, type AuthProvider } from '../../src/transport/auth.js';
 import { mapTransportError } from '../../src/transport/error-mapping.js';
 import { dumpBody, readBodyText, type HttpRequest } from '../../src/transport/transport.js';
+import { closedPort } from './loopback.js';
 import { UndiciTransport, type UndiciTransportOptions } from '../../src/transport/undici-transport.js';
 import { createTransport } from '../../src/transport/create-transport.js';
 
@@ -174,11 +175,7 @@ test('a reset in the middle of the body → NetworkError via mapTransportError',
 });
 
 test('connection refused → NetworkError ECONNREFUSED', async (t) => {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
+  const port = await closedPort();
   const transport = new UndiciTransport();
   t.after(() => transport.close());
   await assert.rejects(transport.request(get(`http://127.0.0.1:${port}/x`)), { name: 'NetworkError', systemCode: 'ECONNREFUSED' });

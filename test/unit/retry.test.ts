@@ -181,25 +181,21 @@ test('408, 429, 504 are retryable too', async () => {
   assert.deepEqual(sleeps, [1000, 2000, 4000]);
 });
 
-test('exceeding max cumulative: 7 calls, 6 sleeps, 7 jitters, the last 429 rethrown', async () => {
-  const { strategy, sleeps, drawn } = harness({ maxCumulativeRetryMs: 100_000 }, 875, 0, 375, 500, 500, 250, 778);
-  const errors = Array.from({ length: 8 }, () => status(429));
-  const { fn, attempts } = failing(errors);
-  await assert.rejects(retryWithStrategy(fn, strategy), (error) => error === errors[6]);
-  assert.equal(attempts.length, 7);
-  assert.equal(drawn(), 7);
-  assert.deepEqual(sleeps, [1875, 2000, 4375, 8500, 16_500, 32_250]);
-});
-
-test('exceeding max retries: same 7 calls and 6 sleeps', async () => {
-  const { strategy, sleeps, drawn } = harness({ maxRetries: 6 }, 875, 0, 375, 500, 500, 250, 778);
-  const errors = Array.from({ length: 8 }, () => status(429));
-  const { fn, attempts } = failing(errors);
-  await assert.rejects(retryWithStrategy(fn, strategy), (error) => error === errors[6]);
-  assert.equal(attempts.length, 7);
-  assert.equal(drawn(), 7);
-  assert.deepEqual(sleeps, [1875, 2000, 4375, 8500, 16_500, 32_250]);
-});
+// Python's test_retry_exceeds_max_cumulative and test_retry_exceeds_max_retries: both bounds stop at the same point.
+for (const [label, bound] of [
+  ['max cumulative (100 s)', { maxCumulativeRetryMs: 100_000 }],
+  ['max retries (6)', { maxRetries: 6 }],
+] as const) {
+  test(`exceeding ${label}: 7 calls, 6 sleeps, 7 jitters, the last 429 rethrown`, async () => {
+    const { strategy, sleeps, drawn } = harness(bound, 875, 0, 375, 500, 500, 250, 778);
+    const errors = Array.from({ length: 8 }, () => status(429));
+    const { fn, attempts } = failing(errors);
+    await assert.rejects(retryWithStrategy(fn, strategy), (error) => error === errors[6]);
+    assert.equal(attempts.length, 7);
+    assert.equal(drawn(), 7);
+    assert.deepEqual(sleeps, [1875, 2000, 4375, 8500, 16_500, 32_250]);
+  });
+}
 
 test('maxRetries 0: one call, one jitter drawn, no sleep, the first error rethrown', async () => {
   const { strategy, sleeps, drawn } = harness({ maxRetries: 0 }, 875);
