@@ -24,7 +24,7 @@ const run = promisify(execFile);
 const { values } = parseArgs({
   options: { size: { type: 'string', default: '1GiB' }, runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
 });
-const size = parseSize('--size', values.size ?? '1GiB');
+const size = parseSize(values.size ?? '1GiB', '--size');
 const runs = Number(values.runs);
 
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'];
@@ -105,6 +105,8 @@ try {
   const sample = join(root, 'sample.bin');
   await writeSample(sample, size);
   await emulator.putObject('bench', 'sample.bin', createReadStream(sample, { highWaterMark: MiB }));
+  // Flush the 2 GiB just written, so that background writeback does not steal CPU from the measurement.
+  await run('sync');
   nginx = await startNginx(work, root);
   const emulatorUrl = `${emulator.url}/download/storage/v1/b/bench/o/sample.bin?alt=media`;
   // Warm-up: both files in the page cache, both servers past their first request.

@@ -1,0 +1,216 @@
+/**
+ * One request and its response, as handlers see them. Every body byte in or out passes through here, which
+ * is where the request's faults (reset, stall, flip, truncate, omitted headers) and the network shaping are
+ * applied, and where the metrics count bytes. Handlers never touch `res.write` themselves.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { NetworkError } from '../errors.js';
+import { sleep } from '../util/abort.js';
+import { badRequest, jsonErrorBody, xmlErrorBody, type Api, type GcsErrorReply } from './errors.js';
+import type { FaultPlan } from './faults.js';
+import type { Metrics } from './metrics.js';
+import type { Op } from './operations.js';
+import type { Route } from './routes.js';
+import type { Shaper } from './shaping.js';
+
+export type ResponseBody = Buffer | string | AsyncIterable<Uint8Array>;
+
+export class Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: Route;
+  readonly plan: FaultPlan;
+  /** `http://host:port` as the client addressed us, for links and session URLs. */
+  readonly baseUrl: string;
+  readonly #metrics: Metrics;
+  readonly #shaper: Shaper | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, route: Route, plan: FaultPlan, deps: { metrics: Metrics; shaper: Shaper | undefined; fallbackHost: string }) {
+    this.req = req;
+    this.res = res;
+    this.route = route;
+    this.plan = plan;
+    this.#metrics = deps.metrics;
+    this.#shaper = deps.shaper;
+    this.baseUrl = `http://${req.headers.host ?? deps.fallbackHost}`;
+  }
+
+  get api(): Api {
+    return this.route.api;
+  }
+
+  get op(): Op {
+    return this.route.op;
+  }
+
+  get query(): URLSearchParams {
+    return this.route.query;
+  }
+
+  /** A request header as one string (repeated headers joined with ", "), or undefined. */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  /** True once the client has gone away or the response was cut on purpose: nothing more can be sent. */
+  get closed(): boolean {
+    return this.res.destroyed || this.req.socket.destroyed;
+  }
+
+  /**
+   * The request body, chunk by chunk as it arrives. Applies `reset-request-after` (the bytes before the cut are
+   * still delivered) and upstream shaping. Throws when the client disconnects.
+   */
+  async *body(): AsyncGenerator<Buffer, void, undefined> {
+    const limit = this.plan.resetRequestAfterBytes;
+    const shaper = this.#shaper?.pacesBodies ? this.#shaper : undefined;
+    const socket = this.req.socket;
+    let seen = 0;
+    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+      let piece = chunk;
+      const cut = limit !== undefined && seen + piece.byteLength >= limit;
+      if (cut) piece = piece.subarray(0, limit - seen);
+      if (shaper && piece.byteLength > 0) await pause(shaper.reserve(socket, 'up', piece.byteLength));
+      seen += piece.byteLength;
+      this.#metrics.addBytesIn(piece.byteLength);
+      if (piece.byteLength > 0) yield piece;
+      if (cut) {
+        socket.resetAndDestroy();
+        throw new NetworkError(`Connection reset after ${seen} request bytes (reset-request-after fault)`, { systemCode: 'ECONNRESET' });
+      }
+    }
+  }
+
+  /** The whole request body, for small payloads (JSON, XML). A 400 when it exceeds `limitBytes`. */
+  async bodyBuffer(limitBytes: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of this.body()) {
+      length += chunk.byteLength;
+      if (length > limitBytes) throw badRequest(`The request body exceeds ${limitBytes} bytes.`, 'EntityTooLarge');
+      parts.push(chunk);
+    }
+    return Buffer.concat(parts, length);
+  }
+
+  /**
+   * Sends the status, headers and body. A string or Buffer body gets its Content-Length; a stream body is sent
+   * with whatever length headers the caller set (chunked when none). HEAD requests get the headers only.
+   */
+  async respond(status: number, headers: OutgoingHttpHeaders, body?: ResponseBody): Promise<void> {
+    try {
+      const delay = (this.#shaper?.firstByteDelayMs ?? 0) + (this.plan.stallHeadersMs ?? 0);
+      if (delay > 0) await pause(delay);
+      if (this.closed) return;
+      const outgoing: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(headers)) {
+        if (value !== undefined && !this.plan.omitHeaders.has(name.toLowerCase())) outgoing[name] = value;
+      }
+      const fixed = typeof body === 'string' ? Buffer.from(body) : body;
+      if (Buffer.isBuffer(fixed) && !this.plan.omitHeaders.has('content-length')) outgoing['content-length'] = fixed.byteLength;
+      this.res.writeHead(status, outgoing);
+      if (fixed === undefined || this.req.method === 'HEAD') {
+        this.res.end();
+        return;
+      }
+      await this.#sendBody(Buffer.isBuffer(fixed) ? [fixed] : fixed);
+    } finally {
+      // A stream the response never read (client gone, HEAD) still holds a file descriptor.
+      if (body instanceof Readable) body.destroy();
+    }
+  }
+
+  /** Sends a GCS error in this API's format (JSON envelope or XML `<Error>`). */
+  async respondError(error: GcsErrorReply): Promise<void> {
+    const json = this.api === 'json';
+    await this.respond(
+      error.status,
+      { 'content-type': json ? 'application/json; charset=UTF-8' : 'application/xml; charset=UTF-8', ...error.headers },
+      json ? jsonErrorBody(error) : xmlErrorBody(error),
+    );
+  }
+
+  async #sendBody(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+    const { res } = this;
+    const plan = this.plan;
+    const shaper = this.#shaper?.pacesBodies ? this.#shaper : undefined;
+    const faulty =
+      plan.flipByteAt !== undefined || plan.truncateAfterBytes !== undefined || plan.resetAfterBytes !== undefined || plan.stallBody !== undefined;
+    if (!faulty && !shaper) {
+      // The common path: large chunks straight to the socket, waiting only for backpressure.
+      for await (const chunk of source) {
+        this.#metrics.addBytesOut(chunk.byteLength);
+        if (!res.write(chunk) && !(await drained(res))) return;
+      }
+      res.end();
+      return;
+    }
+    // The client should see the headers even when the body is cut at byte 0.
+    res.flushHeaders();
+    const cuts = [plan.truncateAfterBytes, plan.resetAfterBytes].filter((n): n is number => n !== undefined);
+    let stallAt = plan.stallBody?.afterBytes;
+    let sent = 0;
+    for await (const chunk of source) {
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        if (cuts.some((cut) => sent >= cut)) return this.#cut(sent);
+        if (stallAt !== undefined && sent >= stallAt) {
+          stallAt = undefined;
+          await pause(plan.stallBody?.ms ?? 0);
+          if (this.closed) return;
+        }
+        // Stop each piece at the next fault boundary so cuts and stalls land on the exact byte.
+        let end = Math.min(chunk.byteLength, offset + (shaper?.sliceBytes ?? chunk.byteLength));
+        for (const boundary of [...cuts, stallAt]) {
+          if (boundary !== undefined && boundary > sent && boundary < sent + (end - offset)) end = offset + (boundary - sent);
+        }
+        let piece = chunk.subarray(offset, end);
+        const flip = plan.flipByteAt;
+        if (flip !== undefined && flip >= sent && flip < sent + piece.byteLength) {
+          piece = Buffer.from(piece);
+          piece[flip - sent] = (piece[flip - sent] as number) ^ 0xff;
+        }
+        if (shaper) await pause(shaper.reserve(this.req.socket, 'down', piece.byteLength));
+        if (this.closed) return;
+        this.#metrics.addBytesOut(piece.byteLength);
+        sent += piece.byteLength;
+        offset = end;
+        // Before a cut, wait until the bytes are really handed to the kernel, or the cut would drop them.
+        const beforeCut = cuts.some((cut) => sent >= cut);
+        if (beforeCut) await new Promise<void>((resolve) => res.write(piece, () => resolve()));
+        else if (!res.write(piece) && !(await drained(res))) return;
+      }
+    }
+    res.end();
+  }
+
+  /** Ends the connection mid-body: a clean close for `truncate-body`, a TCP reset for `reset-after`. */
+  #cut(sent: number): void {
+    const socket = this.req.socket;
+    const truncate = this.plan.truncateAfterBytes;
+    if (truncate !== undefined && sent >= truncate) socket.destroySoon();
+    else socket.resetAndDestroy();
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return ms > 0 ? sleep(ms) : Promise.resolve();
+}
+
+/** Resolves true on `drain`, false if the response closes first (the client went away). */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+

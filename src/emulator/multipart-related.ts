@@ -1,0 +1,106 @@
+/**
+ * A streaming parser for `multipart/related` bodies (the JSON API's `uploadType=multipart`). Part headers are
+ * small and buffered; part bodies are passed on chunk by chunk as soon as they cannot be the start of the
+ * next delimiter, so a multi-GiB media part flows to disk in bounded memory.
+ */
+import { badRequest } from './errors.js';
+
+export type MultipartEvent = { type: 'part'; headers: Map<string, string> } | { type: 'data'; chunk: Buffer };
+
+/** A part's header block larger than this is not an upload; refusing it bounds the buffer. */
+const HEADER_BLOCK_LIMIT = 16 * 1024;
+/** Bytes tolerated before the first boundary (RFC 2046 preamble) or on a boundary line. */
+const PREAMBLE_LIMIT = 16 * 1024;
+
+const CRLF = Buffer.from('\r\n');
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/** The `boundary` parameter of a `multipart/related` Content-Type, or a 400. */
+export function multipartBoundary(contentType: string | undefined): string {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  const match = /;\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType ?? '');
+  const boundary = match?.[1] ?? match?.[2];
+  if (type !== 'multipart/related' || boundary === undefined) {
+    throw badRequest(`Expected a multipart/related Content-Type with a boundary, got "${contentType ?? ''}".`);
+  }
+  return boundary;
+}
+
+function malformed(why: string): Error {
+  return badRequest(`The multipart body is malformed: ${why}.`);
+}
+
+function parseHeaders(block: Buffer): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const line of block.toString('latin1').split('\r\n')) {
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw malformed(`bad part header line "${line.slice(0, 100)}"`);
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+export async function* parseMultipartRelated(source: AsyncIterable<Buffer>, boundary: string): AsyncGenerator<MultipartEvent, void, undefined> {
+  const first = Buffer.from(`--${boundary}`);
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  let state: 'preamble' | 'boundary-line' | 'headers' | 'body' | 'done' = 'preamble';
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of source) {
+    buf = buf.byteLength === 0 ? chunk : Buffer.concat([buf, chunk]);
+    for (let progressing = true; progressing; ) {
+      progressing = false;
+      if (state === 'preamble') {
+        const at = buf.indexOf(first);
+        if (at < 0) {
+          if (buf.byteLength > PREAMBLE_LIMIT) throw malformed('no opening boundary');
+        } else {
+          buf = buf.subarray(at + first.byteLength);
+          state = 'boundary-line';
+          progressing = true;
+        }
+      } else if (state === 'boundary-line') {
+        if (buf.byteLength >= 2 && buf[0] === 0x2d && buf[1] === 0x2d) {
+          state = 'done';
+        } else {
+          const eol = buf.indexOf(CRLF);
+          if (eol < 0) {
+            if (buf.byteLength > PREAMBLE_LIMIT) throw malformed('boundary line too long');
+          } else {
+            if (!/^[ \t]*$/.test(buf.subarray(0, eol).toString('latin1'))) throw malformed('text after a boundary');
+            buf = buf.subarray(eol + 2);
+            state = 'headers';
+            progressing = true;
+          }
+        }
+      } else if (state === 'headers') {
+        // A part with no headers starts with the blank line straight away.
+        const end = buf.subarray(0, 2).equals(CRLF) ? -2 : buf.indexOf(HEADER_END);
+        if (end === -1) {
+          if (buf.byteLength > HEADER_BLOCK_LIMIT) throw malformed('part headers too large');
+        } else {
+          const headers = end === -2 ? new Map<string, string>() : parseHeaders(buf.subarray(0, end));
+          buf = buf.subarray(end === -2 ? 2 : end + 4);
+          state = 'body';
+          progressing = true;
+          yield { type: 'part', headers };
+        }
+      } else if (state === 'body') {
+        const at = buf.indexOf(delimiter);
+        if (at >= 0) {
+          if (at > 0) yield { type: 'data', chunk: buf.subarray(0, at) };
+          buf = buf.subarray(at + delimiter.byteLength);
+          state = 'boundary-line';
+          progressing = true;
+        } else {
+          // Hold back only what could be the start of a delimiter split across chunks.
+          const keep = Math.min(buf.byteLength, delimiter.byteLength - 1);
+          if (buf.byteLength > keep) yield { type: 'data', chunk: buf.subarray(0, buf.byteLength - keep) };
+          buf = buf.subarray(buf.byteLength - keep);
+        }
+      }
+    }
+    if (state === 'done') buf = Buffer.alloc(0);
+  }
+  if (state !== 'done') throw malformed('the body ended before the closing boundary');
+}

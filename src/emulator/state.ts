@@ -1,0 +1,19 @@
+/**
+ * Everything a handler may touch, passed explicitly so handlers stay plain functions of (exchange, state).
+ */
+import type { FaultController } from './faults.js';
+import type { Metrics } from './metrics.js';
+import type { MultipartUploads } from './multipart-uploads.js';
+import type { ResumableSessions } from './resumable-sessions.js';
+import type { ObjectStore } from './store.js';
+
+export interface EmulatorState {
+  store: ObjectStore;
+  resumable: ResumableSessions;
+  multipart: MultipartUploads;
+  faults: FaultController;
+  metrics: Metrics;
+}
+
+/** A request handler. It answers through the exchange or throws a `GcsErrorReply`. */
+export type Handler = (x: import('./exchange.js').Exchange, state: EmulatorState) => Promise<void>;
