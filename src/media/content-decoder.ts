@@ -48,8 +48,16 @@ export class ContentDecoder {
   async decode(piece: Uint8Array): Promise<Buffer[]> {
     for (let offset = 0; offset < piece.byteLength; offset += MAX_SLICE) {
       const slice = piece.subarray(offset, offset + MAX_SLICE);
+      if (this.#error) throw this.#error;
       await new Promise<void>((resolve, reject) => {
-        this.#stream.write(slice, (error) => (error ? reject(error) : resolve()));
+        // zlib destroys itself on bad input without calling the pending write's callback: listen for that too.
+        const onError = (error: Error): void => reject(error);
+        this.#stream.once('error', onError);
+        this.#stream.write(slice, (error) => {
+          this.#stream.off('error', onError);
+          if (error) reject(error);
+          else resolve();
+        });
       });
     }
     return this.#take();
