@@ -227,6 +227,7 @@ export class ChunkedDownload {
     if (this.#totalBytes !== undefined && range.total !== this.#totalBytes) {
       fail(`The object's size changed from ${this.#totalBytes} to ${range.total} bytes during the download`);
     }
+    this.#totalBytes ??= range.total;
     const announced = range.end - range.start + 1;
     // Python's rule: without transfer-encoding the length must be announced, and must be the range's length.
     if (response.headers['transfer-encoding'] === undefined) {
@@ -253,7 +254,6 @@ export class ChunkedDownload {
         { request: { method: 'GET', url: response.url } },
       );
     }
-    this.#totalBytes ??= range.total;
     if ((this.end !== undefined && range.end >= this.end) || range.end >= range.total - 1) {
       await this.#finishDecoder(signal, markInvalid);
       this.#finished = true;
