@@ -69,3 +69,9 @@ export type { AuthHeaderOptions, AuthProvider, AuthScope, GoogleAuthProviderOpti
 export { DEFAULT_ENDPOINT, GcsEndpoint } from './transport/endpoint.js';
 export { createTransport } from './transport/create-transport.js';
 export type { AuthOption, CreateTransportOptions } from './transport/create-transport.js';
+
+// ---- media: downloads ----
+export { Download, RawDownload } from './media/download.js';
+export type { DownloadOptions, DownloadResponse } from './media/download.js';
+export { ChunkedDownload, RawChunkedDownload } from './media/chunked-download.js';
+export type { ChunkResponse, ChunkedDownloadOptions } from './media/chunked-download.js';
