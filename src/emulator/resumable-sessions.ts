@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidStateError } from '../errors.js';
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { StreamHasher, type Digests } from './hashes.js';
@@ -50,6 +50,8 @@ export class ResumableSessions {
   create(init: Pick<ResumableSession, 'bucket' | 'name' | 'meta' | 'expected' | 'preconditions' | 'total'>): ResumableSession {
     const id = randomBytes(24).toString('base64url');
     const session: ResumableSession = { ...init, id, path: this.#store.tempPath('resumable'), persisted: 0, state: 'active' };
+    // The data file exists from the start, so an empty upload (no chunk ever appended) can be committed.
+    writeFileSync(session.path, '');
     this.#sessions.set(id, { session, hasher: new StreamHasher(), lock: Promise.resolve() });
     return session;
   }
