@@ -68,7 +68,9 @@ export class Exchange {
     const shaper = this.#shaper?.pacesBodies ? this.#shaper : undefined;
     const socket = this.req.socket;
     let seen = 0;
-    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+    // destroyOnReturn: false — a handler that stops reading early (a 400 on bad input) must not kill the
+    // connection: the rest of the body is drained and the error answer still reaches the client.
+    for await (const chunk of this.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       let piece = chunk;
       const cut = limit !== undefined && seen + piece.byteLength >= limit;
       if (cut) piece = piece.subarray(0, limit - seen);
