@@ -4,6 +4,7 @@
  * sent only once (protocol-spec §6: "the whole request re-sent").
  */
 import type { Readable } from 'node:stream';
+import { mapTransportError } from '../transport/error-mapping.js';
 import { retryWithStrategy, type RetryStrategy } from '../transport/retry.js';
 import { dumpBody, type HttpRequest, type HttpResponse, type RequestOptions, type Transport } from '../transport/transport.js';
 import { withResponse } from './response-checks.js';
@@ -16,7 +17,7 @@ function isStream(body: HttpRequest['body']): body is Readable {
  * Sends `build(attempt)` through `transport` until `process` accepts a response or the strategy gives up.
  *
  * Every response body is released: `process` may consume it; whatever it leaves (or every body, when it
- * throws) is dumped. A streamed request body that was not sent (the request failed before sending it) is
+ * throws) is dumped. A failure while reading a body (reset, stall) becomes a retryable NetworkError/TimeoutError. A streamed request body that was not sent (the request failed before sending it) is
  * destroyed, so a file stream never leaks its descriptor.
  *
  * @param process Validates the response; throwing a retryable error (a 5xx/429 InvalidResponse, a network
@@ -40,9 +41,15 @@ export async function sendWithRetry<T>(
         if (isStream(request.body)) request.body.destroy();
         throw error;
       }
-      const result = await withResponse(response, (r) => process(r, attempt));
-      await dumpBody(response.body);
-      return result;
+      try {
+        const result = await withResponse(response, (r) => process(r, attempt));
+        await dumpBody(response.body);
+        return result;
+      } catch (error) {
+        // A body that breaks off is a raw undici error (the transport only maps what happens before the
+        // headers): make it the retryable NetworkError it is. Our own errors pass through unchanged.
+        throw mapTransportError(error, request, signal);
+      }
     },
     strategy,
     signal ? { signal } : {},

@@ -50,7 +50,7 @@ describe('toPythonJson (json.dumps defaults)', () => {
   });
 
   it('leaves out undefined properties and writes undefined array items as null', () => {
-    assert.equal(toPythonJson({ a: undefined, b: 'x', c: [undefined] }), '{"b": "x", "c": [null]}');
+    assert.equal(toPythonJson({ a: undefined, b: 'x', c: [undefined as never] }), '{"b": "x", "c": [null]}');
   });
 
   it('refuses values JSON cannot carry, naming their path', () => {
