@@ -75,3 +75,20 @@ export { Download, RawDownload } from './media/download.js';
 export type { DownloadOptions, DownloadResponse } from './media/download.js';
 export { ChunkedDownload, RawChunkedDownload } from './media/chunked-download.js';
 export type { ChunkResponse, ChunkedDownloadOptions } from './media/chunked-download.js';
+
+// ---- media: uploads ----
+export { SimpleUpload } from './media/simple-upload.js';
+export type { SimpleUploadOptions } from './media/simple-upload.js';
+export { MultipartUpload } from './media/multipart-upload.js';
+export type { MultipartUploadOptions } from './media/multipart-upload.js';
+export type { UploadBaseOptions } from './media/upload-base.js';
+export { ResumableUpload } from './media/resumable-upload.js';
+export type { ChunkRequest, InitiateOptions, ResumableUploadOptions } from './media/resumable-upload.js';
+export { XMLMPUContainer } from './media/xml-mpu-container.js';
+export type { FinalizedObject, FinalizeOptions, XMLMPUContainerOptions } from './media/xml-mpu-container.js';
+export { MAX_PART_NUMBER, XMLMPUPart } from './media/xml-mpu-part.js';
+export type { PartDigests, UploadedPart, XMLMPUPartOptions } from './media/xml-mpu-part.js';
+export type { UploadSourceInput } from './media/upload-source.js';
+export type { ObjectResource } from './media/object-resource.js';
+export type { JsonValue, ObjectMetadata } from './media/json-metadata.js';
+export type { ListedPart } from './util/xml.js';
