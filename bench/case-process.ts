@@ -39,9 +39,8 @@ export async function runInChild(
       outcome = { measurements: message.measurements, maxRssMiB: message.maxRssMiB };
       lingerAtMost();
     } else if (message.type === 'failed') {
-      const failed = request.cases[message.caseIndex];
-      const label = failed ? `${failed.kind}${'method' in failed ? ` ${failed.method}` : ''}` : 'bench case';
-      outcome = new WorkerError(`${label} failed: ${message.message}`);
+      const label = request.cases.length > 1 ? `case ${message.caseIndex + 1}/${request.cases.length}: ` : '';
+      outcome = new WorkerError(`${label}${message.message}`);
       if (message.stack) outcome.stack = message.stack;
       lingerAtMost();
     } else onMessage(message);

@@ -3,7 +3,7 @@
  * final report (stdout), grouped by suite and profile with the targets and recommendations last.
  */
 import { formatSize, shortSize } from './units.js';
-import type { BenchRun, CaseRow, SweepCell } from './results.js';
+import type { BenchRun, CaseRow, SuiteName, SweepCell } from './results.js';
 
 /** Progress output. On a terminal the byte counter rewrites one line; elsewhere only finished steps print. */
 export class ProgressReporter {
@@ -12,13 +12,19 @@ export class ProgressReporter {
   readonly #started = performance.now();
   #transient = false;
 
+  /** Whether anything is printed at all. */
+  readonly enabled: boolean;
+
   constructor(out: NodeJS.WriteStream = process.stderr, enabled = true) {
     this.#out = out;
     this.#tty = enabled && Boolean(out.isTTY);
     this.enabled = enabled;
   }
 
-  readonly enabled: boolean;
+  /** True on a terminal, where transient updates are shown (callers skip polling for them otherwise). */
+  get interactive(): boolean {
+    return this.#tty;
+  }
 
   /** A finished step or a phase change: always printed (unless disabled). */
   line(text: string): void {
@@ -76,21 +82,36 @@ function settings(row: CaseRow): string {
   return row.chunkSize !== undefined && row.concurrency !== undefined ? `${shortSize(row.chunkSize)}×${row.concurrency}` : '';
 }
 
+/** What the "× base" column of each suite is relative to. */
+const BASELINES: Record<SuiteName, string> = {
+  download: 'single stream',
+  upload: 'resumable single stream',
+  crc32c: 'native on the main thread',
+  peers: 'our TransferManager',
+  sweep: '',
+};
+
 /** The case rows of one suite × profile as a table. */
 export function caseTable(rows: readonly CaseRow[]): string {
-  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '×single', '% cap', 'CPU s/GiB', 'peak RSS', 'srv CPU s/GiB'];
-  const body = rows.map((r) => [
-    r.note ? `${r.label} (${r.note})` : r.label,
-    settings(r),
-    num(r.mibps.median, r.mibps.median < 100 ? 1 : 0),
-    `${num(r.mibps.min)}–${num(r.mibps.max)}`,
-    ratio(r.vsSingle),
-    percent(r.vsCap),
-    num(r.cpuSecPerGiB, 2),
-    `${num(r.peakRssMiB)} MiB${r.rssSource === 'sampled' ? '*' : ''}`,
-    num(r.emulatorCpuSecPerGiB, 2),
-  ]);
-  return textTable(headers, body, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '× base', '% cap', 'CPU s/GiB', 'peak RSS', 'srv CPU s/GiB'];
+  const body = rows.map((r) => {
+    const digits = r.mibps.median < 100 ? 1 : 0;
+    return [
+      r.note ? `${r.label} [${r.note}]` : r.label,
+      settings(r),
+      num(r.mibps.median, digits),
+      `${num(r.mibps.min, digits)}–${num(r.mibps.max, digits)}`,
+      ratio(r.vsBase),
+      percent(r.vsCap),
+      num(r.cpuSecPerGiB, 2),
+      r.peakRssMiB === undefined ? '—' : `${num(r.peakRssMiB)} MiB${r.rssSource === 'sampled' ? '*' : ''}`,
+      num(r.emulatorCpuSecPerGiB, 2),
+    ];
+  });
+  // Columns with nothing to say in this table (no cap on loopback, no settings for CRC32C) are left out.
+  const keep = headers.map((_, i) => i === 0 || body.some((cells) => cells[i] !== '' && cells[i] !== '—'));
+  const pick = <T,>(cells: T[]): T[] => cells.filter((_, i) => keep[i]);
+  return textTable(pick(headers), body.map(pick), pick(['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']));
 }
 
 /** The sweep of one direction × profile as a grid: rows are chunk sizes, columns concurrencies. */
@@ -127,8 +148,8 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
       (s.endpoint ? `; endpoint ${s.endpoint}` : '; emulator in a child process'),
   );
   for (const p of s.profiles) out.push(`  profile   ${p.name}: ${p.summary}`);
-  out.push('  columns   median MiB/s and min–max over iterations; CPU and RSS are the client process only');
-  out.push('            (* = sampled RSS, several cases in one process); srv = the emulator process');
+  out.push('  columns   median MiB/s and min–max over iterations; × base = ratio to the suite\'s baseline (in each title);');
+  out.push('            CPU and peak RSS are the client process alone (a fresh process per case); srv = the emulator process');
 
   const groups = new Map<string, CaseRow[]>();
   for (const row of run.rows) {
@@ -136,8 +157,10 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
   for (const [key, rows] of groups) {
-    const cap = run.settings.profiles.find((p) => p.name === rows[0]?.profile)?.capMiBps;
-    out.push('', `${key.toUpperCase()}${cap ? ` (cap ${cap} MiB/s)` : ''}`, indent(caseTable(rows)));
+    const first = rows[0] as CaseRow;
+    const cap = run.settings.profiles.find((p) => p.name === first.profile)?.capMiBps;
+    const notes = [`× base: vs ${BASELINES[first.suite]}`, ...(cap ? [`cap ${cap} MiB/s`] : [])];
+    out.push('', `${key.toUpperCase()} (${notes.join('; ')})`, indent(caseTable(rows)));
   }
 
   const sweepKeys = [...new Set(run.sweep.map((c) => `${c.direction}|${c.profile}`))];
@@ -154,10 +177,15 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
     }
   }
   if (run.recommendations.length > 0) {
-    out.push('', 'RECOMMENDED TransferManager DEFAULTS (from the sweep)');
+    const sweepSize = run.sweep.length > 0 ? ` on ${formatSize(run.settings.sweepSize ?? run.settings.size)} objects` : '';
+    out.push('', `RECOMMENDED TransferManager DEFAULTS (from the sweep${sweepSize})`);
     for (const r of run.recommendations) {
-      out.push(`  ${r.direction.padEnd(8)} chunkSize ${formatSize(r.chunkSize)}, concurrency ${r.concurrency} — ${r.reason}`);
+      out.push(`  ${r.direction.padEnd(8)}  chunkSize ${formatSize(r.chunkSize)}, concurrency ${r.concurrency} — ${r.reason}`);
     }
+  }
+  if (run.failures.length > 0) {
+    out.push('', 'FAILED');
+    for (const failure of run.failures) out.push(`  ${failure}`);
   }
   if (run.skipped.length > 0) {
     out.push('', 'SKIPPED');

@@ -34,14 +34,17 @@ export interface CaseRow {
   mibps: Spread;
   /** tinybench's relative margin of error of the mean latency, percent. */
   rme: number;
-  /** Client CPU seconds per GiB moved (median over iterations). */
-  cpuSecPerGiB: number;
-  peakRssMiB: number;
+  /** Client CPU seconds per GiB moved (median over iterations); undefined when it could not be measured. */
+  cpuSecPerGiB?: number;
+  peakRssMiB?: number;
   rssSource: RssSource;
   /** Emulator CPU seconds per GiB over the whole case (warm-up and verification included). */
   emulatorCpuSecPerGiB?: number;
-  /** Median throughput divided by the same profile's single-stream median. */
-  vsSingle?: number;
+  /**
+   * Median throughput divided by the baseline row's median: the single stream (download, upload), the native
+   * main-thread hash (CRC32C) or our engine (peers).
+   */
+  vsBase?: number;
   /** Median throughput as a fraction of the profile's aggregate cap. */
   vsCap?: number;
   /** Caveat shown next to the row. */
@@ -93,6 +96,8 @@ export interface BenchRun {
   machine: MachineInfo;
   settings: {
     size: number;
+    /** Object size of the sweep cells. */
+    sweepSize?: number;
     iterations: number;
     chunkSize: number;
     concurrency: number;
@@ -103,8 +108,10 @@ export interface BenchRun {
   sweep: SweepCell[];
   targets: TargetCheck[];
   recommendations: Recommendation[];
-  /** Suites or cases that could not run, with the reason. */
+  /** Suites or cases that were not run, with the reason. */
   skipped: string[];
+  /** Cases that failed, with the error. */
+  failures: string[];
 }
 
 /** Writes `bench-<timestamp>.json` and `latest.json` into `dir`; returns the timestamped path. */

@@ -1,0 +1,64 @@
+/**
+ * Download suite: one `RawDownload` GET (the single stream) against `TransferManager` to a file and to a
+ * stream, plus `curl -o` as the loopback yardstick. Ratios are to the single stream and to the profile's cap.
+ */
+import type { DownloadCaseSpec, DownloadMethod } from '../cases/case.js';
+import type { BenchContext, TargetEnv } from '../context.js';
+
+const LABELS: Record<DownloadMethod, string> = {
+  single: 'single stream (RawDownload → file)',
+  'tm-file': 'TransferManager.downloadFile',
+  'tm-stream': 'TransferManager.downloadToStream',
+  curl: 'curl -o (no validation)',
+  'peer-crc32c': '@google-cloud/storage downloadFileInChunks, crc32c',
+  'peer-novalidation': '@google-cloud/storage downloadFileInChunks, no validation',
+};
+
+export function downloadLabel(method: DownloadMethod): string {
+  return LABELS[method];
+}
+
+/** The spec of a download case of the run's payload object with the run's engine settings. */
+export async function downloadSpec(ctx: BenchContext, env: TargetEnv, method: DownloadMethod, size = ctx.plan.size): Promise<DownloadCaseSpec> {
+  const payload = await ctx.ensureObject(env, size);
+  return {
+    kind: 'download',
+    method,
+    target: env.target,
+    size,
+    name: ctx.objectName(size),
+    chunkSize: ctx.plan.chunkSize,
+    concurrency: ctx.plan.concurrency,
+    expectedCrc32c: payload.crc32c,
+    workDir: ctx.workDir,
+  };
+}
+
+export async function runDownloadSuite(ctx: BenchContext, env: TargetEnv, options: { curl: boolean }): Promise<void> {
+  const methods: DownloadMethod[] = ['single', 'tm-file', 'tm-stream'];
+  // curl is one more single stream: only informative where the client, not a shaped link, is the limit.
+  if (env.emulator && env.capMiBps === undefined) {
+    if (options.curl) methods.push('curl');
+    else ctx.skipped.push(`download · ${env.name} · curl comparison: curl is not installed`);
+  }
+  const rows = [];
+  for (const method of methods) {
+    const spec = await downloadSpec(ctx, env, method);
+    const engine = method === 'tm-file' || method === 'tm-stream';
+    const row = await ctx.measure(
+      env,
+      spec,
+      {
+        suite: 'download',
+        method,
+        label: LABELS[method],
+        ...(engine ? { chunkSize: spec.chunkSize, concurrency: spec.concurrency } : {}),
+        ...(method === 'curl' ? { note: 'curl process' } : {}),
+      },
+      ctx.iterationsFor(env, method === 'single' || method === 'curl'),
+    );
+    if (row) rows.push(row);
+  }
+  const single = rows.find((r) => r.method === 'single');
+  if (single) for (const row of rows) row.vsBase = row.mibps.median / single.mibps.median;
+}

@@ -1,0 +1,61 @@
+/**
+ * Upload suite: the single-stream uploads (`ResumableUpload` with one chunk, `SimpleUpload`) against
+ * `TransferManager`'s parallel XML multipart upload from a file and from a stream. Ratios are to the resumable
+ * single stream and to the profile's cap.
+ */
+import type { UploadCaseSpec, UploadMethod } from '../cases/case.js';
+import type { BenchContext, TargetEnv } from '../context.js';
+
+const LABELS: Record<UploadMethod, string> = {
+  resumable: 'single stream (ResumableUpload, 1 chunk)',
+  simple: 'single stream (SimpleUpload)',
+  'tm-file': 'TransferManager.uploadFile',
+  'tm-stream': 'TransferManager.uploadStream',
+  'peer-crc32c': '@google-cloud/storage uploadFileInChunks, crc32c',
+};
+
+export function uploadLabel(method: UploadMethod): string {
+  return LABELS[method];
+}
+
+/** The spec of an upload case of the payload, to an object named after the method (no case overwrites another's). */
+export async function uploadSpec(ctx: BenchContext, env: TargetEnv, method: UploadMethod, size = ctx.plan.size): Promise<UploadCaseSpec> {
+  const payload = await ctx.payload(size);
+  return {
+    kind: 'upload',
+    method,
+    target: env.target,
+    size,
+    name: `bench/upload-${method}-${payload.size}`,
+    chunkSize: ctx.plan.chunkSize,
+    concurrency: ctx.plan.concurrency,
+    expectedCrc32c: payload.crc32c,
+    workDir: ctx.workDir,
+    sourceFile: payload.file,
+    seed: ctx.plan.seed,
+  };
+}
+
+export async function runUploadSuite(ctx: BenchContext, env: TargetEnv): Promise<void> {
+  const methods: UploadMethod[] = ['resumable', 'simple', 'tm-file', 'tm-stream'];
+  const rows = [];
+  for (const method of methods) {
+    const spec = await uploadSpec(ctx, env, method);
+    const engine = method === 'tm-file' || method === 'tm-stream';
+    const row = await ctx.measure(
+      env,
+      spec,
+      {
+        suite: 'upload',
+        method,
+        label: LABELS[method],
+        ...(engine ? { chunkSize: spec.chunkSize, concurrency: spec.concurrency } : {}),
+        ...(engine ? {} : { note: 'object held in memory' }),
+      },
+      ctx.iterationsFor(env, !engine),
+    );
+    if (row) rows.push(row);
+  }
+  const single = rows.find((r) => r.method === 'resumable');
+  if (single) for (const row of rows) row.vsBase = row.mibps.median / single.mibps.median;
+}

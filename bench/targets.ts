@@ -1,0 +1,95 @@
+/**
+ * Issue 5's targets, checked against the measured rows. Each check says PASS or MISS with the numbers, or N/A
+ * with the reason when this run did not measure what it needs (a suite or profile not selected, a failed case).
+ */
+import type { CaseRow, TargetCheck } from './results.js';
+
+function find(rows: readonly CaseRow[], suite: string, profile: string, method: string): CaseRow | undefined {
+  return rows.find((r) => r.suite === suite && r.profile === profile && r.method === method);
+}
+
+function mibps(row: CaseRow): string {
+  return `${row.mibps.median.toFixed(1)} MiB/s`;
+}
+
+function ratioCheck(target: string, threshold: number, ours: CaseRow | undefined, base: CaseRow | undefined, missing: string): TargetCheck {
+  if (!ours || !base) return { target, pass: null, threshold, detail: missing };
+  const measured = ours.mibps.median / base.mibps.median;
+  return {
+    target,
+    pass: measured >= threshold,
+    measured,
+    threshold,
+    detail: `${measured.toFixed(2)}× (${mibps(ours)} vs ${mibps(base)}; need ${threshold}×)`,
+  };
+}
+
+function capCheck(target: string, threshold: number, ours: CaseRow | undefined, cap: number | undefined, missing: string): TargetCheck {
+  if (!ours || cap === undefined) return { target, pass: null, threshold, detail: missing };
+  const measured = ours.mibps.median / cap;
+  return {
+    target,
+    pass: measured >= threshold,
+    measured,
+    threshold,
+    detail: `${Math.round(measured * 100)} % (${mibps(ours)} of ${cap} MiB/s; need ${Math.round(threshold * 100)} %)`,
+  };
+}
+
+function rssCheck(target: string, ours: CaseRow | undefined, peer: CaseRow | undefined, missing: string): TargetCheck {
+  const threshold = 0.5;
+  if (ours?.peakRssMiB === undefined || peer?.peakRssMiB === undefined) return { target, pass: null, threshold, detail: missing };
+  const measured = ours.peakRssMiB / peer.peakRssMiB;
+  return {
+    target,
+    pass: measured <= threshold,
+    measured,
+    threshold,
+    detail: `${measured.toFixed(2)}× (${ours.peakRssMiB.toFixed(0)} vs ${peer.peakRssMiB.toFixed(0)} MiB peak RSS; need ≤ 0.5×)`,
+  };
+}
+
+/** Evaluates every target the rows allow. `caps` maps a profile to its aggregate cap in MiB/s. */
+export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<string, number | undefined>>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  // Distinguish "not selected for this run" from "selected, but a case failed" (the FAILED list says which).
+  const notRun = (what: string, suite: string, profile: string): string =>
+    rows.some((r) => r.suite === suite && r.profile === profile) ? 'a case it needs failed (see FAILED)' : `not measured in this run (${what})`;
+
+  // Issue 5 point 6: the realistic profile, both directions.
+  for (const direction of ['download', 'upload'] as const) {
+    const base = direction === 'download' ? 'single' : 'resumable';
+    const ours = find(rows, direction, 'realistic', 'tm-file');
+    checks.push(
+      ratioCheck(`realistic ${direction}: parallel ≥ 8× single stream`, 8, ours, find(rows, direction, 'realistic', base), notRun(`${direction} suite on the realistic profile`, direction, 'realistic')),
+      capCheck(`realistic ${direction}: parallel ≥ 90 % of the aggregate cap`, 0.9, ours, caps.realistic, notRun(`${direction} suite on the realistic profile`, direction, 'realistic')),
+    );
+  }
+  const curlMissing =
+    find(rows, 'download', 'loopback', 'tm-file') && !find(rows, 'download', 'loopback', 'curl')
+      ? 'curl not installed or its case failed'
+      : notRun('download suite on loopback', 'download', 'loopback');
+  checks.push(
+    ratioCheck('loopback download to a file ≥ 90 % of curl -o', 0.9, find(rows, 'download', 'loopback', 'tm-file'), find(rows, 'download', 'loopback', 'curl'), curlMissing),
+  );
+
+  // Issue 5 point 5: the peer comparison, on every profile it ran on.
+  const peerProfiles = [...new Set(rows.filter((r) => r.suite === 'peers').map((r) => r.profile))];
+  if (peerProfiles.length === 0) {
+    checks.push({ target: 'peer comparison (download ≥ 2×, upload ≥ 1.3×, ≤ half the RSS)', pass: null, threshold: 2, detail: 'not measured in this run (peers suite)' });
+  }
+  for (const profile of peerProfiles) {
+    const oursDown = find(rows, 'peers', profile, 'download/tm-file');
+    const peerDown = find(rows, 'peers', profile, 'download/peer-crc32c');
+    const oursUp = find(rows, 'peers', profile, 'upload/tm-file');
+    const peerUp = find(rows, 'peers', profile, 'upload/peer-crc32c');
+    const missing = 'a case it needs failed (see FAILED)';
+    checks.push(
+      ratioCheck(`${profile}: download ≥ 2× @google-cloud/storage (both CRC32C-validated)`, 2, oursDown, peerDown, missing),
+      rssCheck(`${profile}: download peak RSS ≤ ½ of @google-cloud/storage's`, oursDown, peerDown, missing),
+      ratioCheck(`${profile}: upload ≥ 1.3× @google-cloud/storage (both CRC32C per part)`, 1.3, oursUp, peerUp, missing),
+      rssCheck(`${profile}: upload peak RSS ≤ ½ of @google-cloud/storage's`, oursUp, peerUp, missing),
+    );
+  }
+  return checks;
+}
