@@ -92,6 +92,18 @@ describe('retries', () => {
     assert.ok((await downloadBack(env, 'retried')).equals(bytes(1000)));
   });
 
+  it('a stalled answer is cut by the read timeout and the request retried', async (t) => {
+    const env = await useUploadEnv(t);
+    env.emulator.faults.add({ match: { op: 'upload-multipart' }, fault: 'stall-headers:2000' });
+    const upload = new MultipartUpload(env.endpoint.uploadUrl(BUCKET, 'multipart'));
+    upload.retryStrategy = fastRetry();
+    const started = performance.now();
+    await upload.transmit(env.transport, bytes(5000), { name: 'stalled' }, 'a/b', { timeout: { readMs: 300 } });
+    assert.ok(performance.now() - started < 1_900, 'did not wait for the stalled answer');
+    assert.equal(env.emulator.metrics.snapshot().requests['upload-multipart'], 2);
+    assert.ok((await downloadBack(env, 'stalled')).equals(bytes(5000)));
+  });
+
   it('ResumableUpload retries initiate and chunk failures (503, 429, reset mid-request) transparently', async (t) => {
     const env = await useUploadEnv(t);
     const data = bytes(3 * C + 5, 7);

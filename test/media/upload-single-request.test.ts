@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DataCorruption, InvalidArgumentError, InvalidResponse, InvalidStateError, NetworkError } from '../../src/errors.js';
+import { AbortError, DataCorruption, InvalidArgumentError, InvalidResponse, InvalidStateError, NetworkError } from '../../src/errors.js';
+import { RetryStrategy } from '../../src/transport/retry.js';
 import { MultipartUpload } from '../../src/media/multipart-upload.js';
 import { SimpleUpload } from '../../src/media/simple-upload.js';
 import { FakeTransport, instantRetry, objectAnswer } from './upload-fake-transport.js';
@@ -91,6 +92,23 @@ describe('SimpleUpload', () => {
     for (const request of transport.requests) assert.deepEqual(request.body, Buffer.from('Hi'));
     assert.deepEqual(sleeps, [1000, 3000, 4000]);
     assert.ok(transport.allBodiesReleased);
+  });
+
+  it('an aborted signal stops before sending, and interrupts a back-off wait', async () => {
+    const transport = new FakeTransport(objectAnswer({}));
+    await assert.rejects(new SimpleUpload(URL_MEDIA).transmit(transport, Buffer.from('x'), 'a/b', { signal: AbortSignal.abort() }), AbortError);
+    assert.equal(transport.requests.length, 0);
+
+    const upload = new SimpleUpload(URL_MEDIA);
+    upload.retryStrategy = new RetryStrategy({ initialDelayMs: 60_000 });
+    const controller = new AbortController();
+    const waiting = new FakeTransport({ status: 503 }, objectAnswer({}));
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(upload.transmit(waiting, Buffer.from('x'), 'a/b', { signal: controller.signal }), AbortError);
+    assert.ok(performance.now() - started < 5_000);
+    assert.equal(waiting.requests.length, 1);
+    assert.ok(waiting.allBodiesReleased);
   });
 
   it('with a checksum: sends x-goog-hash and validates the answered resource', async () => {
