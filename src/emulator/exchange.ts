@@ -157,7 +157,7 @@ export class Exchange {
     for await (const chunk of source) {
       let offset = 0;
       while (offset < chunk.byteLength) {
-        if (cuts.some((cut) => sent >= cut)) return this.#cut(sent);
+        if (cuts.some((cut) => sent >= cut)) return await this.#cut(sent);
         if (stallAt !== undefined && sent >= stallAt) {
           stallAt = undefined;
           await pause(plan.stallBody?.ms ?? 0);
@@ -189,13 +189,23 @@ export class Exchange {
   }
 
   /** Ends the connection mid-body: a clean close for `truncate-body`, a TCP reset for `reset-after`. */
-  #cut(sent: number): void {
+  async #cut(sent: number): Promise<void> {
     const socket = this.req.socket;
     const truncate = this.plan.truncateAfterBytes;
-    if (truncate !== undefined && sent >= truncate) socket.destroySoon();
-    else socket.resetAndDestroy();
+    if (truncate !== undefined && sent >= truncate) {
+      socket.destroySoon();
+      return;
+    }
+    // A reset discards whatever the peer has received but not yet read, so let it read first: wait until
+    // everything is handed to the kernel, then give the client a moment before the RST.
+    await new Promise<void>((resolve) => socket.write('', () => resolve()));
+    await sleep(RESET_GRACE_MS);
+    socket.resetAndDestroy();
   }
 }
+
+/** Long enough for a loopback client to read what was sent before the reset, short enough not to matter. */
+const RESET_GRACE_MS = 20;
 
 function pause(ms: number): Promise<void> {
   return ms > 0 ? sleep(ms) : Promise.resolve();

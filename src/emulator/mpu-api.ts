@@ -122,7 +122,7 @@ export async function completeMpu(x: Exchange, state: EmulatorState): Promise<vo
     200,
     'CompleteMultipartUploadResult',
     [
-      { name: 'Location', text: `${x.baseUrl}/${object.bucket}/${encodeURIComponent(object.name)}` },
+      { name: 'Location', text: `${x.baseUrl}/${object.bucket}/${object.name.split('/').map(encodeURIComponent).join('/')}` },
       { name: 'Bucket', text: object.bucket },
       { name: 'Key', text: object.name },
       { name: 'ETag', text: object.xmlEtag },

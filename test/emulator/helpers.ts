@@ -2,6 +2,7 @@
  * Shared set-up for the emulator's tests: an emulator per test (closed after it) and a raw HTTP helper that
  * shows exactly what went over the wire (no decompression, no redirects, headers as sent).
  */
+import { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { request, type Dispatcher } from 'undici';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
@@ -26,7 +27,7 @@ export async function call(
   url: string,
   options: { method?: Dispatcher.HttpMethod; headers?: Record<string, string>; body?: string | Buffer | AsyncIterable<Buffer> } = {},
 ): Promise<RawResponse> {
-  const response = await request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, body: options.body ?? null });
+  const response = await request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, body: options.body === undefined || typeof options.body === 'string' || Buffer.isBuffer(options.body) ? (options.body ?? null) : Readable.from(options.body) });
   const body = Buffer.from(await response.body.arrayBuffer());
   return {
     status: response.statusCode,
