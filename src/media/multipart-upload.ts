@@ -6,10 +6,8 @@ import type { HttpRequest, RequestOptions, Transport } from '../transport/transp
 import { toPythonJson, type ObjectMetadata } from './json-metadata.js';
 import { buildMultipartBody, generateBoundary, multipartContentType } from './multipart-body.js';
 import type { ObjectResource } from './object-resource.js';
-import { checkBytes, checkContentType } from './upload-arguments.js';
+import { checkBytes, checkContentType, checkMetadata } from './upload-arguments.js';
 import { UploadBase, type UploadBaseOptions } from './upload-base.js';
-import { InvalidArgumentError } from '../errors.js';
-import { describe } from './upload-source.js';
 
 export type MultipartUploadOptions = UploadBaseOptions;
 
@@ -40,9 +38,7 @@ export class MultipartUpload extends UploadBase {
   prepareRequest(data: Uint8Array, metadata: ObjectMetadata, contentType: string, boundary: string = generateBoundary()): HttpRequest {
     checkBytes(data);
     checkContentType(contentType);
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new InvalidArgumentError(`Expected \`metadata\` to be a plain object, got ${describe(metadata)}`);
-    }
+    checkMetadata(metadata);
     const digest = this.beginRequest(data);
     const sent = digest !== undefined && this.checksum !== null ? { ...metadata, [metadataKey(this.checksum)]: digest } : metadata;
     const body = buildMultipartBody(boundary, toPythonJson(sent), data, contentType);

@@ -21,9 +21,9 @@ import { toPythonJson, type ObjectMetadata } from './json-metadata.js';
 import { readObjectResource, type ObjectResource } from './object-resource.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkContentType, checkHeaders, checkInteger, checkUrl } from './upload-arguments.js';
+import { checkContentType, checkHeaders, checkInteger, checkMetadata, checkUrl, describe } from './upload-arguments.js';
 import { validateUploadChecksum } from './upload-checksum.js';
-import { createUploadSource, describe, type UploadSource, type UploadSourceInput } from './upload-source.js';
+import { createUploadSource, type UploadSource, type UploadSourceInput } from './upload-source.js';
 
 export interface ResumableUploadOptions {
   /**
@@ -166,9 +166,7 @@ export class ResumableUpload {
   ): Promise<HttpRequest> {
     if (this.#resumableUrl !== undefined) throw new InvalidStateError('This upload has already been initiated.');
     checkContentType(contentType);
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new InvalidArgumentError(`Expected \`metadata\` to be a plain object, got ${describe(metadata)}`);
-    }
+    checkMetadata(metadata);
     const body = toPythonJson(metadata);
     const adopted = createUploadSource(source, 'source');
     // Reading the length also records a file's identity, so a file changed during the upload is noticed.

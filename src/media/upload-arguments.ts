@@ -4,7 +4,13 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { redactUrl } from '../util/redact.js';
-import { describe } from './upload-source.js';
+
+/** A short description of a value's type for error messages (never its contents). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return `an instance of ${value.constructor?.name ?? 'Object'}`;
+}
 
 /** Throws unless `url` is an absolute http(s) URL; with `allowQuery: false`, also when it has a query. */
 export function checkUrl(url: unknown, argument: string, options: { allowQuery?: boolean } = {}): string {
@@ -62,4 +68,10 @@ export function checkInteger(value: unknown, argument: string, min: number, max 
   const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
   const shown = typeof value === 'number' || typeof value === 'string' ? `\`${String(value)}\` (${typeof value})` : describe(value);
   throw new InvalidArgumentError(`Expected \`${argument}\` to be an integer ${range}, got ${shown}`);
+}
+
+/** Throws unless `metadata` is a plain object (an array or a class instance is not object metadata). */
+export function checkMetadata<T>(metadata: T, argument = 'metadata'): T {
+  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) return metadata;
+  throw new InvalidArgumentError(`Expected \`${argument}\` to be a plain object, got ${describe(metadata)}`);
 }

@@ -12,6 +12,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError, InvalidStateError, SourceChangedError } from '../errors.js';
 import { abortErrorFor, onAbort, throwIfAborted } from '../util/abort.js';
+import { describe } from './upload-arguments.js';
 
 /** What an upload accepts as its data: bytes, a file path, or a stream of bytes. */
 export type UploadSourceInput = Uint8Array | string | Readable | AsyncIterable<Uint8Array>;
@@ -230,13 +231,6 @@ export function createUploadSource(input: unknown, argument = 'source'): UploadS
   throw new InvalidArgumentError(
     `Expected \`${argument}\` to be a Uint8Array/Buffer, a file path or a Readable, got ${describe(input)}`,
   );
-}
-
-/** A short description of a value's type for error messages (never its contents). */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return `an instance of ${value.constructor?.name ?? 'Object'}`;
 }
 
 /**

@@ -16,9 +16,9 @@ import type { HttpRequest, HttpResponse, RequestOptions, Transport } from '../tr
 import { throwIfAborted } from '../util/abort.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkBytes, checkHeaders, checkInteger, checkUrl } from './upload-arguments.js';
+import { checkBytes, checkHeaders, checkInteger, checkUrl, describe } from './upload-arguments.js';
 import { digestRefusal, validateUploadChecksum } from './upload-checksum.js';
-import { describe, fileRangeStream } from './upload-source.js';
+import { fileRangeStream } from './upload-source.js';
 
 /** GCS (like S3) numbers parts from 1 to 10,000. */
 export const MAX_PART_NUMBER = 10_000;
