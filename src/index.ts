@@ -92,3 +92,21 @@ export type { UploadSourceInput } from './media/upload-source.js';
 export type { ObjectResource } from './media/object-resource.js';
 export type { JsonValue, ObjectMetadata } from './media/json-metadata.js';
 export type { ListedPart } from './util/xml.js';
+
+// ---- parallel engine ----
+export { TransferManager } from './transfer/transfer-manager.js';
+export { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY } from './transfer/options.js';
+export type {
+  CompletedRange,
+  DownloadCheckpoint,
+  DownloadResult,
+  TransferDownloadOptions,
+  TransferManagerOptions,
+  TransferOptions,
+  TransferUploadOptions,
+  UploadCheckpoint,
+  UploadResult,
+} from './transfer/options.js';
+export type { ProgressCallback, ProgressSnapshot } from './transfer/progress.js';
+export { formatObjectRef, parseObjectRef } from './transfer/object-ref.js';
+export type { ObjectRef, ObjectSource } from './transfer/object-ref.js';

@@ -58,19 +58,13 @@ export class ProgressTracker {
     this.#changed();
   }
 
-  addBytes(count: number): void {
-    if (count === 0) return;
-    this.#bytesDone += count;
-    this.#changed();
-  }
-
   /**
-   * Takes back bytes that were counted but then thrown away (a range restarted from scratch), so the
-   * reported total never exceeds what will really be kept.
+   * Adds `delta` bytes. A negative delta takes back bytes that were counted but then thrown away (a part
+   * attempt that failed halfway), so the reported figure never exceeds what will really be kept.
    */
-  removeBytes(count: number): void {
-    if (count === 0) return;
-    this.#bytesDone -= count;
+  addBytes(delta: number): void {
+    if (delta === 0) return;
+    this.#bytesDone += delta;
     this.#changed();
   }
 

@@ -57,7 +57,7 @@ function isAuthProvider(value: unknown): value is AuthProvider {
   return typeof value === 'object' && value !== null && typeof (value as AuthProvider).getHeaders === 'function';
 }
 
-function authProviderFor(auth: AuthOption, scope: AuthScope | undefined): AuthProvider {
+export function authProviderFor(auth: AuthOption, scope: AuthScope | undefined): AuthProvider {
   if (auth === 'adc') return new GoogleAuthProvider(scope === undefined ? {} : { scope });
   if (auth === 'none') return new NoAuthProvider();
   if (isAuthProvider(auth)) return auth;

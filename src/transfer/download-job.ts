@@ -1,0 +1,321 @@
+/**
+ * A parallel download: discovery by the first ranged GET, then a sliding window of ranged GETs pinned to the
+ * discovered generation, each range hashed as it arrives, and the whole object's CRC32C combined from the
+ * ranges' and compared with the server's.
+ *
+ * Discovery asks for the first `chunkSize` bytes of the JSON media URL. Its answer gives the size
+ * (Content-Range), the generation (`x-goog-generation`) and the object's CRC32C (`x-goog-hash`), and its bytes
+ * are kept: an object of at most `chunkSize` bytes is done in that one request. An empty object answers 416
+ * `bytes *\/0`. A resumed download discovers with the first range it still needs (or, when only a tail is
+ * missing, from one byte before it, dropped on arrival), pinned to the journal's generation.
+ *
+ * Memory: ranges stream to their store; nothing buffers a range except an ordered stream's window (see
+ * `downloadToStream`). Per range in flight: the socket's buffers plus at most 1 MiB of pending writes.
+ */
+import { combineCrc32c } from '../checksum/combine.js';
+import { crc32cToBase64 } from '../checksum/crc32c.js';
+import { parseGoogHash } from '../checksum/goog-hash.js';
+import {
+  DataCorruption,
+  InvalidArgumentError,
+  InvalidResponse,
+  InvalidStateError,
+  NotFound,
+  PreconditionFailed,
+  SourceChangedError,
+  UnvalidatedError,
+} from '../errors.js';
+import { RawChunkedDownload } from '../media/chunked-download.js';
+import type { GcsEndpoint } from '../transport/endpoint.js';
+import type { Transport } from '../transport/transport.js';
+import { abortErrorFor, throwIfAborted } from '../util/abort.js';
+import { formatObjectRef, type ObjectRef } from './object-ref.js';
+import type { CompletedRange, DownloadCheckpoint, DownloadResult, ResolvedTransferOptions } from './options.js';
+import { missingRanges, splitRanges, type ByteRange } from './part-plan.js';
+import type { ProgressTracker } from './progress.js';
+import { RangeReceiver, type RangeStore } from './range-receiver.js';
+import { runSlidingWindow } from './sliding-window.js';
+
+/**
+ * Fresh attempts for a range whose answer broke the protocol (Range ignored, wrong Content-Range, wrong body
+ * length). The media class does not retry those (they are not transient by status), but a proxy or a
+ * misbehaving replica can produce one; a few attempts separate a glitch from a server that never honours ranges.
+ */
+const RANGE_PROTOCOL_ATTEMPTS = 3;
+
+/** What a download needs from its owner. */
+export interface DownloadContext {
+  transport: Transport;
+  endpoint: GcsEndpoint;
+}
+
+/** Where ranges go, plus the hooks a destination needs around them. */
+export interface DownloadTarget extends RangeStore {
+  /** Before range `index` starts (an ordered stream waits here for room in its window). */
+  open(index: number, signal: AbortSignal): Promise<void>;
+  /** After range `index` has all its bytes. */
+  close(index: number): void;
+  /** Once the size is known, before the other ranges start (a file is sized here). */
+  sized(size: number): Promise<void>;
+}
+
+export interface DownloadJobOptions {
+  settings: ResolvedTransferOptions;
+  progress: ProgressTracker;
+  onCheckpoint: ((event: DownloadCheckpoint) => void) | undefined;
+  resume: { generation: string; ranges: readonly CompletedRange[] } | undefined;
+}
+
+/** What discovery learned. */
+interface Discovery {
+  size: number;
+  generation: string | undefined;
+  serverCrc32c: string | undefined;
+}
+
+export class DownloadJob {
+  readonly #context: DownloadContext;
+  readonly #source: ObjectRef;
+  readonly #target: DownloadTarget;
+  readonly #options: DownloadJobOptions;
+  readonly #completed: CompletedRange[] = [];
+  /** Ranges (stream slots) started, discovery included. */
+  #ranges = 0;
+
+  constructor(context: DownloadContext, source: ObjectRef, target: DownloadTarget, options: DownloadJobOptions) {
+    this.#context = context;
+    this.#source = source;
+    this.#target = target;
+    this.#options = options;
+    if (options.resume) checkDownloadResume(options.resume);
+  }
+
+  /** Ranges (stream slots) the download used, discovery included; valid once `run` resolved. */
+  get rangeCount(): number {
+    return this.#ranges;
+  }
+
+  async run(signal: AbortSignal): Promise<DownloadResult> {
+    const { settings, progress, resume } = this.#options;
+    const { bucket, name } = this.#source;
+    const reused = resume?.ranges ?? [];
+    for (const range of reused) this.#completed.push({ start: range.start, end: range.end, crc32c: range.crc32c });
+
+    const discovery = await this.#discover(signal);
+    const { size, generation } = discovery;
+    // Ranges must fit the object; they are checked now that its size is known.
+    const gaps = missingRanges(size, this.#completed);
+    const pieces = splitRanges(gaps, settings.chunkSize);
+    const partsTotal = this.#completed.length + countPieces(gaps, settings.chunkSize);
+    progress.setTotals({ bytes: size, parts: partsTotal });
+    progress.addParts(this.#completed.length);
+    progress.addBytes(sum(reused.map((r) => r.end - r.start)));
+
+    const url = this.#context.endpoint.mediaUrl(bucket, name, generation === undefined ? {} : { generation });
+    await runSlidingWindow(
+      pieces,
+      async (range, rangeSignal) => {
+        const index = this.#ranges++;
+        await this.#target.open(index, rangeSignal);
+        const receiver = this.#receiver(index, range.start, range.end - range.start);
+        await this.#fetch(receiver, url, range.end - 1, rangeSignal, generation);
+        if (receiver.written !== range.end - range.start) {
+          throw new InvalidStateError(`Range [${range.start}, ${range.end}) ended with ${receiver.written} bytes`);
+        }
+        this.#complete(receiver);
+      },
+      { concurrency: settings.concurrency, signal },
+    );
+    return this.#verify(discovery, size);
+  }
+
+  /** The first request: learns size, generation and CRC32C, and keeps the bytes it brings. */
+  async #discover(signal: AbortSignal): Promise<Discovery> {
+    const { settings, resume, onCheckpoint } = this.#options;
+    const { bucket, name } = this.#source;
+    const pinned = resume?.generation ?? this.#source.generation;
+    const url = this.#context.endpoint.mediaUrl(bucket, name, pinned === undefined ? {} : { generation: pinned });
+    const { start, discard, limit } = discoveryRange(this.#completed, settings.chunkSize);
+    const index = this.#ranges++;
+    await this.#target.open(index, signal);
+    const receiver = this.#receiver(index, start, limit, discard);
+    const download = await this.#fetch(receiver, url, start + limit - 1, signal, pinned);
+    const size = download.totalBytes ?? 0;
+    const generation = download.generation;
+    if (resume && generation !== undefined && generation !== resume.generation) {
+      throw new SourceChangedError(
+        `${formatObjectRef(this.#source)} is now generation ${generation}, not ${resume.generation} as when the download started`,
+      );
+    }
+    const serverCrc32c = parseGoogHash(download.lastHeaders['x-goog-hash'], 'crc32c');
+    onCheckpoint?.({
+      type: 'discovered',
+      size,
+      generation,
+      ...(serverCrc32c === undefined ? {} : { crc32c: serverCrc32c }),
+    });
+    await this.#target.sized(size);
+    if (receiver.written > 0) this.#complete(receiver);
+    else this.#target.close(index);
+    return { size, generation, serverCrc32c };
+  }
+
+  /**
+   * Fetches a receiver's range, `[nextRequestStart, endInclusive]`, with fresh attempts after protocol
+   * violations. Resolves with the last download object (its totals and headers describe the object).
+   */
+  async #fetch(
+    receiver: RangeReceiver,
+    url: string,
+    endInclusive: number,
+    signal: AbortSignal,
+    pinned: string | undefined,
+  ): Promise<RawChunkedDownload> {
+    const { settings } = this.#options;
+    for (let attempt = 1; ; attempt++) {
+      throwIfAborted(signal);
+      const from = receiver.nextRequestStart;
+      const stream = receiver.attemptStream();
+      const download = new RawChunkedDownload(url, endInclusive - from + 1, stream, { start: from, end: endInclusive });
+      download.retryStrategy = settings.retry;
+      try {
+        await download.consumeNextChunk(this.#context.transport, {
+          signal,
+          ...(settings.timeout ? { timeout: settings.timeout } : {}),
+        });
+        await receiver.settle();
+        return download;
+      } catch (error) {
+        // Pieces still buffered in this attempt's Writable are dropped; the next attempt re-fetches them.
+        stream.destroy();
+        await receiver.settle();
+        if (signal.aborted) throw abortErrorFor(signal);
+        if (pinned !== undefined && (error instanceof NotFound || error instanceof PreconditionFailed)) {
+          throw new SourceChangedError(
+            `${formatObjectRef(this.#source)} generation ${pinned} is gone: the object was overwritten or deleted during the download`,
+            { cause: error },
+          );
+        }
+        if (isProtocolViolation(error) && attempt < RANGE_PROTOCOL_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  #receiver(index: number, start: number, limit: number, discard = 0): RangeReceiver {
+    return new RangeReceiver({
+      index,
+      start,
+      limit,
+      discard,
+      store: this.#target,
+      onBytes: (count) => this.#options.progress.addBytes(count),
+    });
+  }
+
+  #complete(receiver: RangeReceiver): void {
+    const range: CompletedRange = { start: receiver.start, end: receiver.start + receiver.written, crc32c: receiver.crc32c };
+    this.#completed.push(range);
+    this.#target.close(receiver.index);
+    this.#options.progress.addParts(1);
+    this.#options.onCheckpoint?.({ type: 'range', ...range });
+  }
+
+  /** Combines the ranges' CRCs (which must tile the object) and compares with the server's CRC32C. */
+  #verify(discovery: Discovery, size: number): DownloadResult {
+    const { settings, progress } = this.#options;
+    const ranges = [...this.#completed].sort((a, b) => a.start - b.start);
+    let cursor = 0;
+    for (const range of ranges) {
+      if (range.start !== cursor) throw new InvalidStateError(`The ranges do not tile the object: a gap or overlap at byte ${cursor}`);
+      cursor = range.end;
+    }
+    if (cursor !== size) throw new InvalidStateError(`The ranges cover ${cursor} of ${size} bytes`);
+    const crc32c = crc32cToBase64(combineCrc32c(ranges.map((r) => ({ crc32c: r.crc32c, length: r.end - r.start }))));
+    const server = discovery.serverCrc32c;
+    if (settings.checksum && server !== undefined && server !== crc32c) {
+      throw new DataCorruption(
+        `The bytes received for ${formatObjectRef(this.#source)} have CRC32C ${crc32c}, the server says ${server}`,
+        { algorithm: 'crc32c', expected: server, actual: crc32c },
+      );
+    }
+    const validated = settings.checksum && server !== undefined;
+    if (settings.requireValidation && !validated) {
+      throw new UnvalidatedError(`The server gave no CRC32C for ${formatObjectRef(this.#source)} to validate the download against`);
+    }
+    return {
+      bucket: this.#source.bucket,
+      name: this.#source.name,
+      bytes: size,
+      crc32c,
+      validated,
+      generation: discovery.generation,
+      parts: ranges.length,
+      elapsedMs: progress.elapsedMs,
+    };
+  }
+}
+
+/**
+ * Where discovery starts. Fresh: at 0. Resumed: at the first byte not yet downloaded, up to the next completed
+ * range; when nothing follows that byte, one byte earlier (we know that byte exists, and it is dropped on
+ * arrival), so discovery never asks for a range past the end of the object.
+ */
+function discoveryRange(done: readonly ByteRange[], chunkSize: number): { start: number; discard: number; limit: number } {
+  const sorted = [...done].sort((a, b) => a.start - b.start);
+  let start = 0;
+  for (const range of sorted) {
+    if (range.start > start) break;
+    start = Math.max(start, range.end);
+  }
+  const next = sorted.find((range) => range.start > start);
+  if (next) return { start, discard: 0, limit: Math.min(chunkSize, next.start - start) };
+  const discard = start > 0 ? 1 : 0;
+  return { start, discard, limit: chunkSize - discard };
+}
+
+/** A 2xx answer that is not the range asked for (or has the wrong length): worth a fresh attempt. */
+function isProtocolViolation(error: unknown): boolean {
+  return (
+    error instanceof InvalidResponse &&
+    !(error instanceof NotFound) &&
+    (error.status === undefined || (error.status >= 200 && error.status < 300))
+  );
+}
+
+/** Validates a download `resume` option (shape, integers, no overlaps). */
+export function checkDownloadResume(resume: { generation: string; ranges: readonly CompletedRange[] }): void {
+  if (typeof resume !== 'object' || resume === null || typeof resume.generation !== 'string' || !/^\d+$/.test(resume.generation)) {
+    throw new InvalidArgumentError(`Expected \`resume\` to be { generation: '<decimal>', ranges }, got \`${JSON.stringify(resume)}\``);
+  }
+  if (!Array.isArray(resume.ranges)) {
+    throw new InvalidArgumentError(`Expected \`resume.ranges\` to be an array, got \`${String(resume.ranges)}\``);
+  }
+  for (const range of resume.ranges) {
+    const ok =
+      typeof range === 'object' &&
+      range !== null &&
+      Number.isSafeInteger(range.start) &&
+      Number.isSafeInteger(range.end) &&
+      range.start >= 0 &&
+      range.end > range.start &&
+      Number.isInteger(range.crc32c) &&
+      range.crc32c >= 0 &&
+      range.crc32c <= 0xffffffff;
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `Expected \`resume.ranges\` entries to be { start, end (exclusive), crc32c (uint32) }, got \`${JSON.stringify(range)}\``,
+      );
+    }
+  }
+  // Overlaps are refused here already; ranges past the end are refused once the size is known.
+  missingRanges(Number.MAX_SAFE_INTEGER, resume.ranges);
+}
+
+function countPieces(gaps: readonly ByteRange[], chunkSize: number): number {
+  return sum(gaps.map((gap) => Math.ceil((gap.end - gap.start) / chunkSize)));
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

@@ -1,0 +1,360 @@
+/**
+ * The options of {@link TransferManager} and of each transfer, their defaults, and their validation. Every
+ * option is checked before any I/O, and a bad value is an InvalidArgumentError naming the option, the value and
+ * the expected form.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { CompletedPart } from '../errors.js';
+import type { AuthOption } from '../transport/create-transport.js';
+import { RetryStrategy } from '../transport/retry.js';
+import type { TimeoutOptions, Transport } from '../transport/transport.js';
+import type { ProgressCallback } from './progress.js';
+import { assertPositiveInteger } from './part-plan.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Default range / part size. 32 MiB is the anchors' common default (gsutil, python-storage and
+ * @google-cloud/storage all use it): large enough that per-request overhead (latency, headers, TLS records) is
+ * a small fraction of each request, small enough that 8 in flight stay far below the memory budget.
+ */
+export const DEFAULT_CHUNK_SIZE = 32 * MiB;
+
+/**
+ * Default requests in flight per transfer. One GCS connection delivers roughly 50–100 MiB/s; 8 of them fill a
+ * multi-Gbit/s link (gcloud uses 8–16 slices) while keeping server-side rate limits and memory modest.
+ */
+export const DEFAULT_CONCURRENCY = 8;
+
+/** Requests in flight per transfer may not exceed this: beyond it, one object gains nothing and sockets run out. */
+export const MAX_CONCURRENCY = 256;
+
+/** Options of the {@link TransferManager} itself; the transfer-level ones are defaults for every call. */
+export interface TransferManagerOptions {
+  /**
+   * Base URL of the GCS JSON and XML APIs (an emulator's URL in tests).
+   * @default `STORAGE_EMULATOR_HOST` when set, else 'https://storage.googleapis.com'
+   */
+  endpoint?: string;
+  /**
+   * How requests authenticate: `'adc'` (Application Default Credentials), `'none'`, `{ token }` (a fixed OAuth2
+   * access token) or an `AuthProvider`. Workers never load credentials: the main thread sends them the headers.
+   * @default 'none' for emulators and plain-http endpoints, else 'adc'
+   */
+  auth?: AuthOption;
+  /**
+   * The transport for main-thread requests (downloads, initiate/complete/cancel, single-request uploads). Part
+   * uploads always run in the worker pool on the workers' own undici transport, authenticated with `auth`.
+   * A given transport is not closed by `close()`.
+   * @default an UndiciTransport built from `endpoint`, `auth` and `timeout`
+   */
+  transport?: Transport;
+  /**
+   * Size of each download range and upload part, in bytes. Uploads raise it to at least 5 MiB, round it up to a
+   * multiple of 256 KiB, and raise it further when an object would need more than 10,000 parts.
+   * @default 33_554_432 (32 MiB)
+   */
+  chunkSize?: number;
+  /**
+   * Requests in flight per transfer (ranges or parts), 1–256.
+   * @default 8
+   */
+  concurrency?: number;
+  /**
+   * Worker threads for part uploads.
+   * @default min(os.availableParallelism(), 4)
+   */
+  workers?: number;
+  /**
+   * Verify data with CRC32C: each upload part is sent with `x-goog-hash` and checked by the server, and the
+   * whole object's CRC32C (combined from the parts') is compared with the server's in both directions. With
+   * `false`, nothing is compared and results say `validated: false`; download ranges are still hashed
+   * locally (at GB/s), because resume checkpoints carry their CRCs.
+   * @default true
+   */
+  checksum?: boolean;
+  /**
+   * Retry policy of every request (each range, part and control request retries on its own).
+   * @default new RetryStrategy() (1 s doubling to 64 s, 600 s budget per request)
+   */
+  retry?: RetryStrategy;
+  /**
+   * Per-request timeouts: connect, and the longest silence while reading (a stalled connection is cut and the
+   * request retried).
+   * @default { connectMs: 61_000, readMs: 60_000 }
+   */
+  timeout?: TimeoutOptions;
+  /**
+   * Fail with UnvalidatedError instead of resolving `validated: false` when the server gives no CRC32C to
+   * compare with.
+   * @default false
+   */
+  requireValidation?: boolean;
+}
+
+/** Options every transfer accepts (both directions). Unset ones come from the TransferManager. */
+export interface TransferOptions {
+  /** Aborts the transfer: every request stops, an upload is cancelled, partial files are removed. */
+  signal?: AbortSignal;
+  /** See {@link TransferManagerOptions.chunkSize}. @default the manager's (32 MiB) */
+  chunkSize?: number;
+  /** See {@link TransferManagerOptions.concurrency}. @default the manager's (8) */
+  concurrency?: number;
+  /** See {@link TransferManagerOptions.checksum}. @default the manager's (true) */
+  checksum?: boolean;
+  /** See {@link TransferManagerOptions.requireValidation}. @default the manager's (false) */
+  requireValidation?: boolean;
+  /** See {@link TransferManagerOptions.timeout}. @default the manager's */
+  timeout?: TimeoutOptions;
+  /** See {@link TransferManagerOptions.retry}. @default the manager's */
+  retry?: RetryStrategy;
+  /**
+   * Called with a snapshot at least every 100 ms while bytes move (never more often), and once at the end.
+   * @default undefined
+   */
+  onProgress?: ProgressCallback;
+}
+
+/** A range of the object that is safely in `<dest>.partial`, with the CRC32C of its bytes. */
+export interface CompletedRange {
+  /** First byte (inclusive). */
+  start: number;
+  /** End (exclusive). */
+  end: number;
+  /** Unsigned 32-bit CRC32C of the range's bytes. */
+  crc32c: number;
+}
+
+/** Download checkpoint events, for a journal that makes downloads resumable across crashes. */
+export type DownloadCheckpoint =
+  | {
+      type: 'discovered';
+      size: number;
+      /** The generation every range is pinned to (undefined only when the server does not send one). */
+      generation: string | undefined;
+      /** The server's base64 CRC32C of the object, when it sent one. */
+      crc32c?: string;
+    }
+  | ({ type: 'range' } & CompletedRange);
+
+export interface TransferDownloadOptions extends TransferOptions {
+  /**
+   * Called (synchronously, in order) after discovery and after each range is written to `<dest>.partial`.
+   * Persist these to resume after a crash. Only `downloadFile` emits ranges.
+   * @default undefined
+   */
+  onCheckpoint?: (event: DownloadCheckpoint) => void;
+  /**
+   * Continue a download from its checkpoints: `<dest>.partial` is reused as it is, the ranges listed are not
+   * fetched again, and the object must still be `generation` (else SourceChangedError). `downloadFile` only.
+   * @default undefined
+   */
+  resume?: { generation: string; ranges: readonly CompletedRange[] };
+  /**
+   * Keep `<dest>.partial` when the download fails or is aborted (for a later `resume`), instead of removing it.
+   * It is removed anyway when the data proved corrupt. `downloadFile` only.
+   * @default false
+   */
+  keepPartial?: boolean;
+  /**
+   * `downloadToStream` only: ranges that may be held in memory while waiting for the consumer, the one being
+   * delivered included. Memory is bounded by `readWindow × chunkSize`.
+   * @default the transfer's concurrency
+   */
+  readWindow?: number;
+}
+
+/** Upload checkpoint events, for a journal that makes uploads resumable across crashes. */
+export type UploadCheckpoint =
+  | { type: 'initiated'; uploadId: string; partSize: number }
+  | ({ type: 'part' } & CompletedPart);
+
+export interface TransferUploadOptions extends TransferOptions {
+  /**
+   * The object's content type.
+   * @default 'application/octet-stream'
+   */
+  contentType?: string;
+  /**
+   * Custom metadata (`x-goog-meta-*`): keys of letters, digits, `-` and `_`; printable ASCII values.
+   * @default undefined
+   */
+  metadata?: Record<string, string>;
+  /**
+   * Objects of at most this many bytes go in one request (no multipart upload). Streams use
+   * `min(singleRequestThreshold, part size)`, since they decide after reading one part.
+   * @default the part size (32 MiB)
+   */
+  singleRequestThreshold?: number;
+  /**
+   * When a multipart upload fails (or is aborted), leave it open on the server instead of cancelling it: the
+   * MultipartUploadError carries `uploadId` and `completedParts` for `resume`. Incomplete uploads are billed as
+   * storage until cancelled; a bucket lifecycle rule (AbortIncompleteMultipartUpload) cleans forgotten ones.
+   * @default false
+   */
+  keepOnFailure?: boolean;
+  /**
+   * Continue a multipart upload (`uploadFile` only). The server's part list (ListParts) is reconciled with
+   * `parts`: a part is reused only if the server has it with the planned size and the same ETag as in `parts`;
+   * every other part number is uploaded again. Use the same `chunkSize` as the first attempt (or `partSize`).
+   * @default undefined
+   */
+  resume?: { uploadId: string; parts?: readonly CompletedPart[]; partSize?: number };
+  /**
+   * Called (synchronously) when the multipart upload is initiated and after each part is accepted.
+   * @default undefined
+   */
+  onCheckpoint?: (event: UploadCheckpoint) => void;
+}
+
+/** What a download resolves with. */
+export interface DownloadResult {
+  bucket: string;
+  name: string;
+  /** Object size in bytes. */
+  bytes: number;
+  /** Base64 CRC32C of the bytes received (combined from the ranges'). */
+  crc32c: string;
+  /** True when `crc32c` was compared with the server's and matched. */
+  validated: boolean;
+  /** The generation that was read. */
+  generation: string | undefined;
+  /** Ranges the object was read in (including ranges reused by a resume). */
+  parts: number;
+  elapsedMs: number;
+}
+
+/** What an upload resolves with. */
+export interface UploadResult {
+  bucket: string;
+  name: string;
+  bytes: number;
+  /** Base64 CRC32C of the bytes sent. */
+  crc32c: string;
+  /** True when `crc32c` was compared with the server's and matched. */
+  validated: boolean;
+  generation?: string;
+  /** The multipart upload's id (multipart uploads only). */
+  uploadId?: string;
+  /** Parts sent (1 for a single-request upload). */
+  parts: number;
+  elapsedMs: number;
+  method: 'single' | 'multipart';
+}
+
+/** The transfer-level settings after merging call options over manager defaults. */
+export interface ResolvedTransferOptions {
+  chunkSize: number;
+  concurrency: number;
+  checksum: boolean;
+  requireValidation: boolean;
+  retry: RetryStrategy;
+  timeout: TimeoutOptions | undefined;
+  signal: AbortSignal | undefined;
+  onProgress: ProgressCallback | undefined;
+}
+
+/** Manager-level defaults, validated once. */
+export type TransferDefaults = Omit<ResolvedTransferOptions, 'signal' | 'onProgress'>;
+
+export function resolveDefaults(options: TransferManagerOptions): TransferDefaults {
+  return validateTransfer(
+    {
+      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      checksum: options.checksum ?? true,
+      requireValidation: options.requireValidation ?? false,
+      retry: options.retry ?? new RetryStrategy(),
+      timeout: options.timeout,
+    },
+    '',
+  );
+}
+
+/** Merges a call's options over the defaults and validates the result. */
+export function resolveTransfer(defaults: TransferDefaults, options: TransferOptions = {}): ResolvedTransferOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected the options to be an object, got \`${String(options)}\` (${typeof options})`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`Expected \`signal\` to be an AbortSignal, got \`${String(options.signal)}\``);
+  }
+  checkFunction('onProgress', options.onProgress);
+  const merged = validateTransfer(
+    {
+      chunkSize: options.chunkSize ?? defaults.chunkSize,
+      concurrency: options.concurrency ?? defaults.concurrency,
+      checksum: options.checksum ?? defaults.checksum,
+      requireValidation: options.requireValidation ?? defaults.requireValidation,
+      retry: options.retry ?? defaults.retry,
+      timeout: options.timeout ?? defaults.timeout,
+    },
+    'options.',
+  );
+  return { ...merged, signal: options.signal, onProgress: options.onProgress };
+}
+
+function validateTransfer(settings: TransferDefaults, prefix: string): TransferDefaults {
+  assertPositiveInteger(`${prefix}chunkSize`, settings.chunkSize);
+  assertPositiveInteger(`${prefix}concurrency`, settings.concurrency);
+  if (settings.concurrency > MAX_CONCURRENCY) {
+    throw new InvalidArgumentError(
+      `Expected \`${prefix}concurrency\` to be at most ${MAX_CONCURRENCY}, got \`${settings.concurrency}\``,
+    );
+  }
+  checkBoolean(`${prefix}checksum`, settings.checksum);
+  checkBoolean(`${prefix}requireValidation`, settings.requireValidation);
+  if (settings.requireValidation && !settings.checksum) {
+    throw new InvalidArgumentError(
+      `\`${prefix}requireValidation: true\` needs \`checksum\` enabled: there is nothing to validate with \`checksum: false\``,
+    );
+  }
+  if (!(settings.retry instanceof RetryStrategy)) {
+    throw new InvalidArgumentError(`Expected \`${prefix}retry\` to be a RetryStrategy, got \`${String(settings.retry)}\``);
+  }
+  if (settings.timeout !== undefined) {
+    for (const key of ['connectMs', 'readMs'] as const) {
+      const value = settings.timeout[key];
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+        throw new InvalidArgumentError(
+          `Expected \`${prefix}timeout.${key}\` to be a positive number of milliseconds, got \`${String(value)}\` (${typeof value})`,
+        );
+      }
+    }
+  }
+  return settings;
+}
+
+export function checkBoolean(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`Expected \`${name}\` to be a boolean, got \`${String(value)}\` (${typeof value})`);
+  }
+}
+
+export function checkFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidArgumentError(`Expected \`${name}\` to be a function, got \`${String(value)}\` (${typeof value})`);
+  }
+}
+
+/** Custom metadata as XML headers: `x-goog-meta-<key>`. */
+export function metadataHeaders(metadata: Record<string, string> | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (metadata === undefined) return headers;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new InvalidArgumentError(`Expected \`metadata\` to be an object of strings, got \`${String(metadata)}\``);
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(key)) {
+      throw new InvalidArgumentError(`Expected \`metadata\` keys to be letters, digits, '-' and '_', got \`${key}\``);
+    }
+    // Header values travel as-is in the XML API, where only printable ASCII is safe.
+    if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value)) {
+      throw new InvalidArgumentError(
+        `Expected \`metadata.${key}\` to be a string of printable ASCII, got \`${String(value)}\` (${typeof value})`,
+      );
+    }
+    headers[`x-goog-meta-${key.toLowerCase()}`] = value;
+  }
+  return headers;
+}

@@ -1,0 +1,111 @@
+/**
+ * The receiving end of one download range: hands each piece to a store at its offset, hashes it (CRC32C, as the
+ * bytes arrive, so no second read is needed), and counts it. A range may take several attempts (a fresh
+ * `RawChunkedDownload` each); every attempt writes through its own Writable, but all of them go through one
+ * queue, so the bytes are stored and hashed strictly in order and `written` is always exactly what is stored.
+ */
+import { Writable } from 'node:stream';
+import { Crc32cHasher } from '../checksum/crc32c.js';
+import { InvalidResponse } from '../errors.js';
+
+/** Where a range's bytes go: positional file writes, or a slot of an ordered stream. */
+export interface RangeStore {
+  write(index: number, position: number, data: Buffer): Promise<void> | void;
+}
+
+/**
+ * Bytes an attempt's Writable buffers before the download waits for the store. Large enough to batch the
+ * network's 16–64 KiB pieces into one positional write (fewer syscalls), small enough to be negligible next to
+ * a range: `concurrency × 1 MiB` in all.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+export class RangeReceiver {
+  /** The range's sequence number (slot of an ordered stream). */
+  readonly index: number;
+  /** Offset of the first byte kept. */
+  readonly start: number;
+  /** Most bytes to keep. */
+  readonly limit: number;
+  readonly #store: RangeStore;
+  readonly #onBytes: (count: number) => void;
+  readonly #hasher = new Crc32cHasher();
+  /** Bytes at the front of the response to drop (a resume re-reads one byte it already has). */
+  #discard: number;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(options: {
+    index: number;
+    start: number;
+    limit: number;
+    discard?: number;
+    store: RangeStore;
+    onBytes: (count: number) => void;
+  }) {
+    this.index = options.index;
+    this.start = options.start;
+    this.limit = options.limit;
+    this.#discard = options.discard ?? 0;
+    this.#store = options.store;
+    this.#onBytes = options.onBytes;
+  }
+
+  /** Bytes kept (stored and hashed) so far. */
+  get written(): number {
+    return this.#hasher.length;
+  }
+
+  /** CRC32C of the bytes kept. */
+  get crc32c(): number {
+    return this.#hasher.value;
+  }
+
+  /** Where the next request must start: before `start` while bytes to drop remain. */
+  get nextRequestStart(): number {
+    return this.#discard > 0 ? this.start - this.#discard : this.start + this.written;
+  }
+
+  /** A Writable for one attempt. Destroy it when the attempt fails, then await {@link settle}. */
+  attemptStream(): Writable {
+    return new Writable({
+      highWaterMark: WRITE_BUFFER_BYTES,
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.#enqueue([chunk]).then(() => callback(), callback);
+      },
+      writev: (entries, callback) => {
+        this.#enqueue(entries.map((entry) => entry.chunk as Buffer)).then(() => callback(), callback);
+      },
+    });
+  }
+
+  /** Waits for the write in progress, so `written` and `nextRequestStart` are final. */
+  async settle(): Promise<void> {
+    await this.#tail;
+  }
+
+  #enqueue(chunks: Buffer[]): Promise<void> {
+    const run = this.#tail.then(() => this.#keep(chunks));
+    // The queue survives a failed write; the failure reaches the attempt through `run`.
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #keep(chunks: Buffer[]): Promise<void> {
+    let data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    if (this.#discard > 0) {
+      const drop = Math.min(this.#discard, data.byteLength);
+      data = data.subarray(drop);
+      this.#discard -= drop;
+    }
+    if (data.byteLength === 0) return;
+    if (this.written + data.byteLength > this.limit) {
+      // The media class already refuses bodies longer than their Content-Range; this guards the offsets.
+      throw new InvalidResponse(
+        `The server sent more than the ${this.limit} bytes of range [${this.start}, ${this.start + this.limit})`,
+      );
+    }
+    await this.#store.write(this.index, this.start + this.written, data);
+    this.#hasher.update(data);
+    this.#onBytes(data.byteLength);
+  }
+}

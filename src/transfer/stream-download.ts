@@ -1,0 +1,65 @@
+/**
+ * `downloadToStream`: a parallel download delivered in order through a bounded reorder window. Ranges are
+ * fetched concurrently; the range at the head streams straight to the consumer and later ones wait in memory,
+ * so at most `readWindow` ranges (`readWindow × chunkSize` bytes) are held, and a slow consumer slows the
+ * download instead of filling memory.
+ *
+ * The bytes are verified as a whole only at the end: the stream ends normally only if the combined CRC32C
+ * matches the server's; otherwise it fails with DataCorruption after the last byte, so a consumer must treat
+ * the data as unverified until 'end'.
+ */
+import type { Readable } from 'node:stream';
+import { AbortError, InvalidArgumentError } from '../errors.js';
+import { linkedController } from '../util/abort.js';
+import { DownloadJob, type DownloadContext, type DownloadTarget } from './download-job.js';
+import type { ObjectRef } from './object-ref.js';
+import { resolveTransfer, type TransferDownloadOptions, type TransferDefaults } from './options.js';
+import { OrderedStream } from './ordered-stream.js';
+import { assertPositiveInteger } from './part-plan.js';
+import { ProgressTracker } from './progress.js';
+
+export function downloadToStream(
+  context: DownloadContext,
+  source: ObjectRef,
+  defaults: TransferDefaults,
+  options: TransferDownloadOptions = {},
+): Readable {
+  const settings = resolveTransfer(defaults, options);
+  if (options.resume !== undefined || options.keepPartial !== undefined) {
+    throw new InvalidArgumentError('`resume` and `keepPartial` apply to downloadFile only: a stream has no partial file');
+  }
+  const window = options.readWindow ?? settings.concurrency;
+  assertPositiveInteger('readWindow', window);
+  const stream = new OrderedStream({ window });
+  const target: DownloadTarget = {
+    write: (index, _position, data) => stream.append(index, data),
+    open: (index, signal) => stream.reserve(index, { signal }),
+    close: (index) => stream.complete(index),
+    sized: async () => undefined,
+  };
+  const progress = new ProgressTracker(settings.onProgress);
+  const job = new DownloadJob(context, source, target, { settings, progress, onCheckpoint: options.onCheckpoint, resume: undefined });
+  const { controller, dispose } = linkedController(settings.signal);
+  // A consumer that destroys the stream early no longer wants the bytes: stop every request.
+  const onClose = (): void => {
+    if (!stream.readableEnded) controller.abort(new AbortError('The download stream was closed before it ended'));
+  };
+  stream.once('close', onClose);
+  job
+    .run(controller.signal)
+    .then(
+      () => {
+        progress.finish();
+        stream.setTotal(job.rangeCount);
+      },
+      (error: unknown) => {
+        progress.finish({ emit: false });
+        stream.destroy(error instanceof Error ? error : new AbortError(String(error)));
+      },
+    )
+    .finally(() => {
+      stream.off('close', onClose);
+      dispose();
+    });
+  return stream;
+}

@@ -1,0 +1,41 @@
+/**
+ * Worker handler: CRC32C of a file range or of a transferred buffer, off the main thread. Used to verify parts
+ * of a resumed upload against the local file, and by the bench to measure hashing in the pool.
+ */
+import { Crc32cHasher } from '../src/checksum/crc32c.js';
+import { SourceChangedError } from '../src/errors.js';
+import { fileRangeStream } from '../src/media/upload-source.js';
+import type { HashRangeTask, HashRangeValue } from '../src/pool/protocol.js';
+import { throwIfAborted } from '../src/util/abort.js';
+import { TaskChannel, replyTo } from './worker-context.js';
+
+export async function hashRange(task: HashRangeTask): Promise<unknown> {
+  const channel = new TaskChannel(task.port);
+  try {
+    return await replyTo(task.source, async (): Promise<HashRangeValue> => {
+      const { source } = task;
+      const hasher = new Crc32cHasher();
+      if (source.kind === 'buffer') {
+        hasher.update(new Uint8Array(source.buffer, 0, source.length));
+        return { crc32c: hasher.value, size: hasher.length };
+      }
+      const stream = fileRangeStream(source.path, source.start, source.end);
+      try {
+        for await (const chunk of stream) {
+          throwIfAborted(channel.signal);
+          hasher.update(chunk as Buffer);
+        }
+      } finally {
+        stream.destroy();
+      }
+      if (hasher.length !== source.end - source.start) {
+        throw new SourceChangedError(
+          `The file ${source.path} ends at byte ${source.start + hasher.length}, before the end of range [${source.start}, ${source.end})`,
+        );
+      }
+      return { crc32c: hasher.value, size: hasher.length };
+    });
+  } finally {
+    channel.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Per-thread state of a piscina worker and the per-task plumbing shared by every handler: one keep-alive undici
+ * transport for the thread's whole life (idle workers keep their sockets because the pool runs with
+ * `atomics: 'disabled'`), the task's cancel port turned into an AbortSignal, and the buffer hand-back.
+ */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { serializeError } from '../src/errors.js';
+import type { PortMessage, ProgressMessage, TaskReply, TaskResult, TaskSource } from '../src/pool/protocol.js';
+import type { MessagePort } from 'node:worker_threads';
+import { UndiciTransport } from '../src/transport/undici-transport.js';
+
+/**
+ * Idle connections are kept a little longer than the transport's default: parts of one upload arrive back to
+ * back, and a reconnect per part would cost a TCP (and TLS) handshake each time.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+
+let threadTransport: UndiciTransport | undefined;
+
+/**
+ * The thread's transport. Anonymous on purpose: each task carries the `authorization` header the main thread
+ * obtained, and the transport still refuses to send it over plain http to anything but loopback.
+ */
+export function workerTransport(): UndiciTransport {
+  threadTransport ??= new UndiciTransport({ keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS });
+  return threadTransport;
+}
+
+/** The bytes of a buffer source, as a view of the transferred buffer (no copy). */
+export function bufferBytes(source: TaskSource): Uint8Array | undefined {
+  return source.kind === 'buffer' ? new Uint8Array(source.buffer, 0, source.length) : undefined;
+}
+
+/** Cancellation and progress for one task, over its private port. `close()` must be called in `finally`. */
+export class TaskChannel {
+  readonly #port: MessagePort;
+  readonly #controller = new AbortController();
+
+  constructor(port: MessagePort) {
+    this.#port = port;
+    port.on('message', (message: PortMessage) => {
+      if (message.type === 'cancel') this.#controller.abort();
+    });
+  }
+
+  /** Fires when the main thread cancels the task. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  progress(attempt: number, bytes: number): void {
+    const message: ProgressMessage = { type: 'progress', attempt, bytes };
+    this.#port.postMessage(message);
+  }
+
+  close(): void {
+    this.#port.close();
+  }
+}
+
+/**
+ * Runs a handler body and packs its outcome as data: the typed error survives the thread boundary, and a
+ * transferred buffer goes back to its sender (moved, not copied) whatever happened.
+ */
+export async function replyTo<T>(source: TaskSource, body: () => Promise<T>): Promise<unknown> {
+  let result: TaskResult<T>;
+  try {
+    result = { ok: true, value: await body() };
+  } catch (error) {
+    result = { ok: false, error: serializeError(error) };
+  }
+  if (source.kind !== 'buffer') return { result } satisfies TaskReply<T>;
+  const { buffer } = source;
+  const reply: TaskReply<T> = { result, buffer };
+  // piscina only transfers a top-level movable; a buffer nested in a plain object would be copied.
+  return move({
+    get [transferableSymbol]() {
+      return [buffer];
+    },
+    get [valueSymbol]() {
+      return reply;
+    },
+  });
+}
