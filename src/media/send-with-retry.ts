@@ -17,7 +17,8 @@ function isStream(body: HttpRequest['body']): body is Readable {
  * Sends `build(attempt)` through `transport` until `process` accepts a response or the strategy gives up.
  *
  * Every response body is released: `process` may consume it; whatever it leaves (or every body, when it
- * throws) is dumped. A failure while reading a body (reset, stall) becomes a retryable NetworkError/TimeoutError. A streamed request body that was not sent (the request failed before sending it) is
+ * throws) is dumped. A failure while reading a body (reset, stall) becomes a retryable NetworkError/TimeoutError.
+ * A streamed request body that was not sent to the end (the request failed, or the server answered early) is
  * destroyed, so a file stream never leaks its descriptor.
  *
  * @param process Validates the response; throwing a retryable error (a 5xx/429 InvalidResponse, a network
@@ -34,21 +35,20 @@ export async function sendWithRetry<T>(
   return retryWithStrategy(
     async (attempt) => {
       const request = build(attempt);
-      let response: HttpResponse;
       try {
-        response = await transport.request(request, { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}) });
-      } catch (error) {
-        if (isStream(request.body)) request.body.destroy();
-        throw error;
-      }
-      try {
-        const result = await withResponse(response, (r) => process(r, attempt));
-        await dumpBody(response.body);
-        return result;
-      } catch (error) {
-        // A body that breaks off is a raw undici error (the transport only maps what happens before the
-        // headers): make it the retryable NetworkError it is. Our own errors pass through unchanged.
-        throw mapTransportError(error, request, signal);
+        const response = await transport.request(request, { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}) });
+        try {
+          const result = await withResponse(response, (r) => process(r, attempt));
+          await dumpBody(response.body);
+          return result;
+        } catch (error) {
+          // A body that breaks off is a raw undici error (the transport only maps what happens before the
+          // headers): make it the retryable NetworkError it is. Our own errors pass through unchanged.
+          throw mapTransportError(error, request, signal);
+        }
+      } finally {
+        // A server may answer (e.g. 503) before reading the whole request: close what was not sent.
+        if (isStream(request.body) && !request.body.readableEnded) request.body.destroy();
       }
     },
     strategy,
