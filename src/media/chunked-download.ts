@@ -13,15 +13,15 @@
  *   (404) instead of splicing two objects together.
  */
 import type { Writable } from 'node:stream';
-import { InvalidResponse, InvalidStateError, NetworkError, SourceChangedError } from '../errors.js';
+import { InvalidResponse, InvalidStateError, NetworkError } from '../errors.js';
 import { RetryStrategy } from '../transport/retry.js';
-import { headerValue, type HttpRequest, type HttpResponse, type RequestOptions, type Transport } from '../transport/transport.js';
+import type { HttpRequest, HttpResponse, RequestOptions, Transport } from '../transport/transport.js';
 import { redactUrl } from '../util/redact.js';
 import { pumpBody } from './body-reader.js';
-import { ContentDecoder, isDecodableEncoding } from './content-decoder.js';
+import { ContentDecoder, contentEncodingOf, isDecodableEncoding } from './content-decoder.js';
 import { ZERO_CONTENT_RANGE, requireContentRange } from './content-range.js';
 import { assertDestination, openSink, type DownloadSink } from './download-sink.js';
-import { generationOf, pinGeneration } from './generation.js';
+import { generationOf, pinGeneration, servedGeneration } from './generation.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
 import { checkHeaders, checkInteger, checkUrl } from './upload-arguments.js';
@@ -214,7 +214,12 @@ export class ChunkedDownload {
       }
     }
     await requireStatus(response, [200, 206], markInvalid, 'GET');
-    this.#checkGeneration(response, markInvalid);
+    try {
+      this.#generation = servedGeneration(response, this.#generation, this.mediaUrl);
+    } catch (error) {
+      markInvalid();
+      throw error;
+    }
     const range = requireContentRange(response, markInvalid);
     const expectedStart = this.start + this.#bytesDownloaded;
     const expectedEnd = Math.min(chunkEnd, range.total - 1);
@@ -261,27 +266,13 @@ export class ChunkedDownload {
     await this.#sink.finish();
   }
 
-  /** Learns the generation from the first response; a different one later means the object was overwritten. */
-  #checkGeneration(response: HttpResponse, markInvalid: () => void): void {
-    const served = headerValue(response.headers, 'x-goog-generation');
-    if (served === undefined) return;
-    if (this.#generation === undefined) this.#generation = served;
-    else if (served !== this.#generation) {
-      markInvalid();
-      throw new SourceChangedError(
-        `The object changed during the download: generation ${served} was served, ${this.#generation} expected (${redactUrl(this.mediaUrl)})`,
-        { response: responseContext(response) },
-      );
-    }
-  }
-
   /**
    * One decoder for the whole download: chunks of a gzip-stored object are slices of one compressed stream.
    * Lengths and ranges stay in wire bytes, which avoids Python's failure here (it compares the decoded length of
    * a chunk with its content-length).
    */
   #openDecoder(response: HttpResponse, fail: (message: string) => never): void {
-    const encoding = headerValue(response.headers, 'content-encoding')?.trim().toLowerCase() || undefined;
+    const encoding = contentEncodingOf(response.headers);
     if (this.#encoding === null) {
       this.#encoding = encoding;
       if (this.decodesContent && isDecodableEncoding(encoding)) this.#decoder = new ContentDecoder(encoding);

@@ -19,6 +19,13 @@ const FACTORIES: Record<string, () => Transform> = {
  */
 const MAX_SLICE = 16 * 1024;
 
+/** The response's `content-encoding`, lower-cased; `undefined` for none (identity). */
+export function contentEncodingOf(headers: Record<string, string | string[]>): string | undefined {
+  const value = headers['content-encoding'];
+  const first = (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase();
+  return first === '' || first === 'identity' ? undefined : first;
+}
+
 /** Whether `encoding` (a lower-cased `content-encoding` value) is one we can decode. */
 export function isDecodableEncoding(encoding: string | undefined): encoding is string {
   return encoding !== undefined && Object.hasOwn(FACTORIES, encoding);

@@ -17,7 +17,6 @@ import {
   InvalidResponse,
   InvalidStateError,
   NetworkError,
-  SourceChangedError,
 } from '../errors.js';
 import { assertChecksumType, createHasher, type ChecksumType, type Hasher } from '../checksum/hasher.js';
 import { parseGoogHash } from '../checksum/goog-hash.js';
@@ -26,12 +25,12 @@ import { headerValue, type HttpRequest, type HttpResponse, type RequestOptions, 
 import { redactUrl } from '../util/redact.js';
 import { pumpBody } from './body-reader.js';
 import { bytesRangeHeader, requireContentRange } from './content-range.js';
-import { ContentDecoder, isDecodableEncoding } from './content-decoder.js';
+import { ContentDecoder, contentEncodingOf, isDecodableEncoding } from './content-decoder.js';
 import { assertDestination, openSink, type DownloadSink } from './download-sink.js';
 import { requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
 import { checkHeaders, checkInteger, checkUrl } from './upload-arguments.js';
-import { generationOf, isDecompressiveTranscoding, pinGeneration } from './generation.js';
+import { generationOf, isDecompressiveTranscoding, pinGeneration, servedGeneration } from './generation.js';
 
 export interface DownloadOptions {
   /**
@@ -128,6 +127,7 @@ export class Download {
   #hasher: Hasher | undefined;
   #expectedChecksum: string | undefined;
   #decoder: ContentDecoder | undefined;
+  #validated = false;
 
   constructor(mediaUrl: string, options: DownloadOptions = {}) {
     this.mediaUrl = checkUrl(mediaUrl, 'mediaUrl');
@@ -158,6 +158,16 @@ export class Download {
   /** The object generation being downloaded: from the URL's `generation`, else the first response's header. */
   get generation(): string | undefined {
     return this.#generation;
+  }
+
+  /**
+   * Whether the bytes were checked against the object's checksum and matched. False when there was nothing to
+   * check against: `checksum: null`, no `x-goog-hash` of that type (md5 of a composite object), a partial
+   * range, or decompressive transcoding (where the hash describes the compressed bytes). Python only logs
+   * these cases; callers that require validation test this flag.
+   */
+  get validated(): boolean {
+    return this.#validated;
   }
 
   /** Whether this class undoes `content-encoding` (RawDownload: no, the destination gets the stored bytes). */
@@ -225,29 +235,16 @@ export class Download {
   async #processResponse(response: HttpResponse, sink: DownloadSink, signal: AbortSignal | undefined): Promise<void> {
     // Tombstone first, as Python: even a refused download cannot be consumed again.
     this.#finished = true;
-    this.#checkGeneration(response);
+    this.#generation = servedGeneration(response, this.#generation, this.mediaUrl);
     await requireStatus(response, [200, 206], undefined, 'GET');
     const plan = this.#planBody(response);
     await this.#readBody(response, plan, sink, signal);
   }
 
-  /** Learns the generation from the first response; a later response from another one means an overwrite. */
-  #checkGeneration(response: HttpResponse): void {
-    const served = headerValue(response.headers, 'x-goog-generation');
-    if (served === undefined) return;
-    if (this.#generation === undefined) this.#generation = served;
-    else if (served !== this.#generation) {
-      throw new SourceChangedError(
-        `The object changed during the download: generation ${served} was served, ${this.#generation} expected (${redactUrl(this.mediaUrl)})`,
-        { response: responseContext(response) },
-      );
-    }
-  }
-
   /** Checks the response's framing against what was asked, and fixes the window on the first response. */
   #planBody(response: HttpResponse): BodyPlan {
     const contentLength = contentLengthOf(response, 'content-length');
-    const encoding = headerValue(response.headers, 'content-encoding')?.trim().toLowerCase() || undefined;
+    const encoding = contentEncodingOf(response.headers);
     const transcoded = isDecompressiveTranscoding(response.headers);
     const fail = (message: string): never => {
       throw new InvalidResponse(message, { response: responseContext(response) });
@@ -387,7 +384,10 @@ export class Download {
     const expected = this.#expectedChecksum;
     if (this.#hasher === undefined || expected === undefined || !window.wholeObject) return;
     const actual = this.#hasher.digest();
-    if (actual === expected) return;
+    if (actual === expected) {
+      this.#validated = true;
+      return;
+    }
     const type = this.checksum === 'md5' ? 'MD5' : 'CRC32C';
     const stored = (name: string): string => headerValue(response.headers, name) ?? 'None';
     throw new DataCorruption(

@@ -3,7 +3,10 @@
  * URL names, how to pin a follow-up request to the generation first served, and when GCS decompressed a gzip
  * object on the fly.
  */
-import { headerValue } from '../transport/transport.js';
+import { SourceChangedError } from '../errors.js';
+import { headerValue, type HttpResponse } from '../transport/transport.js';
+import { redactUrl } from '../util/redact.js';
+import { responseContext } from './response-checks.js';
 
 /** Query parameters that make a URL a signed URL: appending anything would void its signature. */
 const SIGNATURE_PARAMS = ['x-goog-signature', 'signature'];
@@ -42,4 +45,21 @@ export function pinGeneration(url: string, generation: string): string {
  */
 export function isDecompressiveTranscoding(headers: Record<string, string | string[]>): boolean {
   return headerValue(headers, 'x-goog-stored-content-encoding') === 'gzip' && headerValue(headers, 'content-encoding') !== 'gzip';
+}
+
+/**
+ * The generation a download continues with after `response`: the `x-goog-generation` it served when none was
+ * known yet, else `known`. A response from another generation means the object was overwritten between two
+ * requests (the pin was not honoured, or could not be applied to a signed URL).
+ *
+ * @throws SourceChangedError when `response` serves a generation other than `known`.
+ */
+export function servedGeneration(response: HttpResponse, known: string | undefined, mediaUrl: string): string | undefined {
+  const served = headerValue(response.headers, 'x-goog-generation');
+  if (served === undefined || known === undefined) return known ?? served;
+  if (served === known) return known;
+  throw new SourceChangedError(
+    `The object changed during the download: generation ${served} was served, ${known} expected (${redactUrl(mediaUrl)})`,
+    { response: responseContext(response) },
+  );
 }

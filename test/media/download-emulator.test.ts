@@ -249,6 +249,7 @@ describe('retries with emulator faults', () => {
     const result = await d.consume(transport);
     assert.equal(result.status, 206, 'the last response is the resumed range');
     assert.ok(stream.data.equals(data));
+    assert.equal(d.validated, true);
     assert.equal(emulator.metrics.snapshot().requests.media, 2);
     assert.ok(emulator.metrics.snapshot().bytesOut < data.byteLength * 1.5, 'only the rest was fetched again');
   });
@@ -270,6 +271,17 @@ describe('retries with emulator faults', () => {
     // undici checks body timeouts on a ~1 s tick, so "cut" means well before the 2 s stall ends.
     assert.ok(Date.now() - started < 1900, 'did not wait for the stall to end');
     assert.equal(emulator.metrics.snapshot().requests.media, 2);
+  });
+
+  it('abort during a stalled body stops at once with AbortError and releases the connection', async () => {
+    fault('stall-body:3000,after=100000');
+    const controller = new AbortController();
+    const d = withRetry(new Download(mediaUrl(name), { stream: new CollectingWritable() }));
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    await assert.rejects(d.consume(transport, { signal: controller.signal }), (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    assert.ok(Date.now() - started < 1000);
+    await settled(() => emulator.metrics.snapshot().inFlight === 0);
   });
 
   it('a stall that persists exhausts the retries with TimeoutError', async () => {

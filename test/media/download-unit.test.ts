@@ -225,6 +225,7 @@ describe('Download.consume: status and checksum', () => {
       assert.ok(stream.chunks.length >= 10, 'written piece by piece, not buffered whole');
       assert.ok(transport.allBodiesReleased);
       assert.equal(stream.writableEnded, false, 'the caller’s stream is not ended');
+      assert.equal(d.validated, checksum !== null);
     });
   }
 
@@ -282,6 +283,7 @@ describe('Download.consume: status and checksum', () => {
     const d = download({ start: 2, end: 5 });
     const transport = new DownloadFakeTransport(partial(data, 2, 5, { 'x-goog-hash': 'crc32c=AAAAAA==' }));
     assert.deepEqual((await d.consume(transport)).body, Buffer.from('cdef'));
+    assert.equal(d.validated, false);
   });
 
   it('beyond Python: a 206 that covers the whole object is validated', async () => {
@@ -294,6 +296,7 @@ describe('Download.consume: status and checksum', () => {
     const d = download();
     const result = await d.consume(new DownloadFakeTransport({ status: 200, body: CHARLIE.data }));
     assert.deepEqual(result.body, CHARLIE.data);
+    assert.equal(d.validated, false);
   });
 
   it('21: a duplicated checksum in x-goog-hash is an InvalidResponse', async () => {
@@ -332,6 +335,7 @@ describe('Download.consume: generation and resume', () => {
       partial(data, 256, 999, headers),
     );
     await d.consume(transport);
+    assert.equal(d.validated, true, 'validated across the resume');
     assert.deepEqual(transport.ranges, ['bytes=0-65536', 'bytes=256-999']);
     assert.deepEqual(transport.urls, [MEDIA_URL, `${MEDIA_URL}&generation=1641590104888641`]);
     assert.deepEqual(stream.data, data);
