@@ -1,0 +1,137 @@
+/**
+ * `cp gs://… FILE|-`: a download, resumable when it goes to a file. The journal (`FILE.partial.json`) and the
+ * engine's `FILE.partial` are kept when the run fails or is interrupted, and the next identical command
+ * continues from them; see journal-download.ts for what is checked before anything is reused.
+ */
+import { stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Crc32cHasher } from '../checksum/crc32c.js';
+import { SourceChangedError } from '../errors.js';
+import { PARTIAL_SUFFIX } from '../transfer/file-sink.js';
+import {
+  DownloadJournal,
+  downloadJournalPath,
+  planDownloadResume,
+  removeDownloadJournal,
+  type DownloadResumePlan,
+} from '../transfer/journal-download.js';
+import { formatObjectRef } from '../transfer/object-ref.js';
+import { DEFAULT_CHUNK_SIZE, type DownloadCheckpoint } from '../transfer/options.js';
+import type { CpContext, CpOutcome } from './cp-context.js';
+import { formatSize } from './sizes.js';
+
+export async function copyDownload(context: CpContext): Promise<CpOutcome> {
+  return context.options.local === '-' ? downloadToStdout(context) : downloadToFile(context, context.options.local);
+}
+
+async function downloadToFile(context: CpContext, dest: string): Promise<CpOutcome> {
+  const { tm, options, reporter, signal } = context;
+  const identity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote) };
+  const fresh: DownloadResumePlan = { reusedBytes: 0, notes: [] };
+  // The new run truncates FILE.partial, which would make any saved journal a lie.
+  if (options.resume !== 'auto') await removeDownloadJournal(dest);
+  let plan = options.resume === 'auto' ? await planDownloadResume(dest, identity, signal ? { signal } : {}) : fresh;
+  for (const note of plan.notes) reporter.note(note);
+
+  for (;;) {
+    if (plan.resume) {
+      const of = plan.size === undefined ? '' : ` of ${formatSize(plan.size)}`;
+      reporter.note(`resuming: ${formatSize(plan.reusedBytes)}${of} already in ${dest}${PARTIAL_SUFFIX}`);
+    }
+    const journal = options.resume === 'off' ? undefined : new DownloadJournal(dest, identity, plan.resume);
+    try {
+      const result = await tm.downloadFile(options.remote, dest, {
+        onProgress: reporter.onProgress,
+        keepPartial: journal !== undefined,
+        ...(signal ? { signal } : {}),
+        ...(journal ? { onCheckpoint: journal.onCheckpoint } : {}),
+        ...(plan.resume ? { resume: plan.resume } : {}),
+      });
+      await journal?.remove();
+      return {
+        ok: true,
+        summary: {
+          direction: 'download',
+          source: identity.object,
+          destination: dest,
+          bytes: result.bytes,
+          crc32c: result.crc32c,
+          validated: result.validated,
+          ...(result.generation === undefined ? {} : { generation: result.generation }),
+          parts: result.parts,
+          elapsedMs: result.elapsedMs,
+          resumedBytes: plan.reusedBytes,
+        },
+      };
+    } catch (error) {
+      if (plan.resume && error instanceof SourceChangedError && signal?.aborted !== true) {
+        reporter.note(`starting over: ${error.message}`);
+        await journal?.remove();
+        plan = fresh;
+        continue;
+      }
+      // The engine keeps FILE.partial for us unless its bytes proved corrupt; the journal goes with it.
+      const partialKept = journal !== undefined && (await exists(dest + PARTIAL_SUFFIX));
+      if (partialKept) await journal.flush().catch(() => undefined);
+      else await journal?.remove();
+      return partialKept
+        ? { ok: false, error, kept: `${dest}${PARTIAL_SUFFIX} and ${downloadJournalPath(dest)}` }
+        : { ok: false, error };
+    }
+  }
+}
+
+/**
+ * Streams the object to stdout in order. Nothing can be resumed (stdout cannot seek), and the bytes are only
+ * known good once the stream has ended: the engine fails it after the last byte if the whole-object CRC32C
+ * does not match, so the exit code is the verdict.
+ */
+async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
+  const { tm, options, reporter, signal, io } = context;
+  let discovered: Extract<DownloadCheckpoint, { type: 'discovered' }> | undefined;
+  const started = performance.now();
+  const hasher = new Crc32cHasher();
+  const source = tm.downloadToStream(options.remote, {
+    onProgress: reporter.onProgress,
+    onCheckpoint: (event) => {
+      if (event.type === 'discovered') discovered = event;
+    },
+    ...(signal ? { signal } : {}),
+  });
+  // Our own hash of what reached stdout: the summary reports it, and without a server hash it is all we have.
+  const hash = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hasher.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(source, hash, io.stdout, { end: false });
+  } catch (error) {
+    return { ok: false, error };
+  }
+  const crc32c = hasher.digestBase64();
+  return {
+    ok: true,
+    summary: {
+      direction: 'download',
+      source: formatObjectRef(options.remote),
+      destination: '-',
+      bytes: hasher.length,
+      crc32c,
+      validated: options.checksum && discovered?.crc32c === crc32c,
+      ...(discovered?.generation === undefined ? {} : { generation: discovered.generation }),
+      parts: Math.max(1, Math.ceil(hasher.length / (options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
+      elapsedMs: Math.round(performance.now() - started),
+      resumedBytes: 0,
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * Everything `cp` tells the user: progress while it runs, notes (why a resume started over, how much was
+ * reused), and the outcome — a summary line, or one JSON object with `--json`. Only numbers, object names,
+ * local paths and our (redacted) error messages are ever printed: no URLs with query strings, no headers.
+ */
+import { AbortError } from '../errors.js';
+import type { ProgressSnapshot } from '../transfer/progress.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { describeFailure, jsonFailure, type CliIo, type OutputStream } from './io.js';
+import { ProgressRenderer } from './progress.js';
+import { formatDuration, formatSize } from './sizes.js';
+
+/** The outcome of a successful copy, as printed. */
+export interface CpSummary {
+  direction: 'download' | 'upload';
+  source: string;
+  destination: string;
+  bytes: number;
+  /** Base64 CRC32C of the bytes. */
+  crc32c: string;
+  /** Whether it was compared with the server's and matched. */
+  validated: boolean;
+  generation?: string;
+  parts: number;
+  elapsedMs: number;
+  /** Bytes an earlier, interrupted run had already transferred and this one reused. */
+  resumedBytes: number;
+  /** Uploads: one request, or a multipart upload. */
+  method?: 'single' | 'multipart';
+}
+
+export interface CpReporterOptions {
+  quiet: boolean;
+  json: boolean;
+  /** Whether the copied bytes go to stdout (then `--json` goes to stderr). */
+  dataOnStdout: boolean;
+  checksum: boolean;
+}
+
+export class CpReporter {
+  readonly #io: CliIo;
+  readonly #options: CpReporterOptions;
+  readonly #progress: ProgressRenderer;
+  readonly #notes: string[] = [];
+
+  constructor(io: CliIo, options: CpReporterOptions) {
+    this.#io = io;
+    this.#options = options;
+    // --json is for programs: no progress or notes on the terminal; the notes go into the JSON instead.
+    const silent = options.quiet || options.json;
+    this.#progress = new ProgressRenderer(silent ? { stream: io.stderr, mode: 'none' } : { stream: io.stderr });
+  }
+
+  /** The engine's `onProgress`. */
+  readonly onProgress = (snapshot: ProgressSnapshot): void => {
+    this.#progress.update(snapshot);
+  };
+
+  /** Tells the user something about the run (resume decisions). Collected for `--json`. */
+  note(message: string): void {
+    this.#notes.push(message);
+    this.#progress.note(message);
+  }
+
+  /** Prints the outcome of a successful copy. */
+  success(summary: CpSummary): ExitCode {
+    this.#progress.finish();
+    if (this.#options.json) {
+      this.#jsonStream().write(`${JSON.stringify({ ok: true, ...summary, notes: this.#notes })}\n`);
+    } else if (!this.#options.quiet) {
+      this.#io.stderr.write(`${this.#describe(summary)}\n`);
+    }
+    return ExitCode.Ok;
+  }
+
+  /**
+   * Prints a failure (always, even with `--quiet`) and returns its exit code. `kept` names the saved state
+   * when the same command can resume.
+   */
+  failure(error: unknown, kept?: string): number {
+    this.#progress.finish();
+    const interrupted = error instanceof AbortError && this.#io.signal?.aborted === true;
+    let code: number = exitCodeFor(error);
+    if (interrupted) code = this.#io.signal?.reason === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
+    const resume = kept === undefined ? undefined : `re-run the same command to resume (saved state: ${kept})`;
+    if (this.#options.json) {
+      const data = { ...jsonFailure(error), exitCode: code, notes: this.#notes, ...(resume ? { resume } : {}) };
+      this.#jsonStream().write(`${JSON.stringify(data)}\n`);
+    } else {
+      const message = interrupted ? `gcs-transfer cp: interrupted by ${String(this.#io.signal?.reason)}\n` : describeFailure('gcs-transfer cp', error);
+      this.#io.stderr.write(message + (resume ? `gcs-transfer cp: ${resume}\n` : ''));
+    }
+    return code;
+  }
+
+  #jsonStream(): OutputStream {
+    return this.#options.dataOnStdout ? this.#io.stderr : this.#io.stdout;
+  }
+
+  #describe(summary: CpSummary): string {
+    const seconds = summary.elapsedMs / 1000;
+    const moved = summary.bytes - summary.resumedBytes;
+    const rate = seconds > 0 ? `${formatSize(moved / seconds)}/s` : '-- /s';
+    const parts = summary.parts === 1 ? '1 part' : `${summary.parts} parts`;
+    let check: string;
+    if (!this.#options.checksum) check = 'not verified (--no-checksum)';
+    else if (summary.validated) check = `CRC32C ${summary.crc32c} verified`;
+    else check = `CRC32C ${summary.crc32c} NOT verified: the server gave no checksum`;
+    const resumed = summary.resumedBytes > 0 ? `, ${formatSize(summary.resumedBytes)} reused from the interrupted run` : '';
+    return (
+      `Copied ${summary.source} → ${summary.destination}: ${formatSize(summary.bytes)} in ${parts}${resumed}, ` +
+      `${formatDuration(summary.elapsedMs)} at ${rate}; ${check}`
+    );
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `cp FILE|- gs://…`: an upload, resumable when it comes from a file. The journal lives in the state
+ * directory and the multipart upload is left open when the run fails or is interrupted; the next identical
+ * command reconciles the journal with the server (ListParts, plus a re-hash of each recorded part from the
+ * file) and sends only what is missing. See journal-upload.ts.
+ */
+import { realpath, stat } from 'node:fs/promises';
+import { AbortError, InvalidArgumentError, MultipartUploadError, type GcsTransferError } from '../errors.js';
+import { XMLMPUContainer } from '../media/xml-mpu-container.js';
+import {
+  UploadJournal,
+  planUploadResume,
+  uploadJournalPath,
+  type SourceFingerprint,
+  type UploadIdentity,
+  type UploadResumePlan,
+} from '../transfer/journal-upload.js';
+import { formatObjectRef } from '../transfer/object-ref.js';
+import type { TransferUploadOptions, UploadCheckpoint, UploadResult } from '../transfer/options.js';
+import { createTransport } from '../transport/create-transport.js';
+import { GcsEndpoint } from '../transport/endpoint.js';
+import type { CpContext, CpOutcome } from './cp-context.js';
+import type { CpSummary } from './cp-report.js';
+import { formatSize } from './sizes.js';
+
+/** Bound on cancelling an abandoned upload: it is housekeeping, and must not hold up the new upload. */
+const CANCEL_TIMEOUT_MS = 30_000;
+
+export async function copyUpload(context: CpContext): Promise<CpOutcome> {
+  return context.options.local === '-' ? uploadFromStdin(context) : uploadFromFile(context, context.options.local);
+}
+
+async function uploadFromFile(context: CpContext, path: string): Promise<CpOutcome> {
+  const { tm, options, reporter, signal } = context;
+  let source: string;
+  let fingerprint: SourceFingerprint;
+  try {
+    source = await realpath(path);
+    const info = await stat(source);
+    if (!info.isFile()) throw new InvalidArgumentError(`'${path}' is not a regular file`);
+    fingerprint = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+  } catch (error) {
+    return { ok: false, error };
+  }
+  const identity: UploadIdentity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote), source };
+  const fresh: UploadResumePlan = { recordedBytes: 0, notes: [] };
+  const journalPath = options.resume === 'off' ? undefined : await uploadJournalPath(options.stateDir, identity);
+  let plan = journalPath === undefined ? fresh : await planUploadResume(journalPath, identity, fingerprint);
+  for (const note of plan.notes) reporter.note(note);
+  if (options.resume === 'restart' && plan.resume) {
+    reporter.note('--restart: discarding the interrupted upload');
+    plan = { ...fresh, abandoned: { uploadId: plan.resume.uploadId } };
+  }
+  if (plan.abandoned) await cancelAbandoned(context, source, plan.abandoned.uploadId);
+  if (plan.resume && options.chunkSize !== undefined && options.chunkSize !== plan.resume.partSize) {
+    reporter.note(`keeping the interrupted upload's part size, ${formatSize(plan.resume.partSize)} (--chunk-size applies to new uploads)`);
+  }
+
+  for (;;) {
+    if (plan.resume) {
+      reporter.note(`resuming: ${formatSize(plan.recordedBytes)} of ${formatSize(fingerprint.size)} recorded as uploaded; checking them with the server`);
+    }
+    const journal = journalPath === undefined ? undefined : new UploadJournal(journalPath, identity, fingerprint, plan.resume);
+    let sentBytes = 0;
+    const onCheckpoint = (event: UploadCheckpoint): void => {
+      if (event.type === 'part') sentBytes += event.size;
+      journal?.onCheckpoint(event);
+    };
+    try {
+      const result = await tm.uploadFile(source, options.remote, {
+        ...uploadOptions(context),
+        keepOnFailure: journal !== undefined,
+        onCheckpoint,
+        ...(plan.resume ? { resume: plan.resume } : {}),
+      });
+      await journal?.remove();
+      const resumedBytes = result.method === 'multipart' ? result.bytes - sentBytes : 0;
+      return { ok: true, summary: summarize(result, path, identity.object, resumedBytes) };
+    } catch (error) {
+      if (plan.resume && isUploadGone(error) && signal?.aborted !== true) {
+        reporter.note('starting over: the interrupted upload no longer exists on the server (completed, cancelled or expired)');
+        await journal?.remove();
+        plan = fresh;
+        continue;
+      }
+      const leftOpen = error instanceof AbortError || (error instanceof MultipartUploadError && error.cleanup === 'left-for-resume');
+      if (journal !== undefined && leftOpen && (await journalWritten(journal))) return { ok: false, error, kept: journal.path };
+      await journal?.remove();
+      return { ok: false, error };
+    }
+  }
+}
+
+/** Streams stdin into the object. Not resumable: stdin cannot be read again. A failed upload is cancelled. */
+async function uploadFromStdin(context: CpContext): Promise<CpOutcome> {
+  const { tm, options, io } = context;
+  try {
+    const result = await tm.uploadStream(io.stdin, options.remote, uploadOptions(context));
+    return { ok: true, summary: summarize(result, '-', formatObjectRef(options.remote), 0) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function uploadOptions(context: CpContext): TransferUploadOptions {
+  const { options, reporter, signal } = context;
+  return {
+    onProgress: reporter.onProgress,
+    ...(signal ? { signal } : {}),
+    ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+  };
+}
+
+function summarize(result: UploadResult, source: string, destination: string, resumedBytes: number): CpSummary {
+  return {
+    direction: 'upload',
+    source,
+    destination,
+    bytes: result.bytes,
+    crc32c: result.crc32c,
+    validated: result.validated,
+    ...(result.generation === undefined ? {} : { generation: result.generation }),
+    parts: result.parts,
+    elapsedMs: result.elapsedMs,
+    resumedBytes,
+    method: result.method,
+  };
+}
+
+/** The resumed upload is gone from the server (ListParts or a part PUT answered 404 NoSuchUpload). */
+function isUploadGone(error: unknown): boolean {
+  return error instanceof MultipartUploadError && (error.cause as GcsTransferError | undefined)?.code === 'ERR_GCS_NOT_FOUND';
+}
+
+/** Whether the journal reached the disk (an upload interrupted before it was initiated has nothing to resume). */
+async function journalWritten(journal: UploadJournal): Promise<boolean> {
+  await journal.flush().catch(() => undefined);
+  return stat(journal.path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Cancels an upload an earlier run left open and that cannot be continued (the file changed, or --restart), so
+ * it is not billed forever. Best effort: a failure is reported and the new upload goes ahead.
+ */
+async function cancelAbandoned(context: CpContext, source: string, uploadId: string): Promise<void> {
+  const { options, reporter, tm } = context;
+  const transport = createTransport({ endpoint: tm.endpoint, ...(options.auth === undefined ? {} : { auth: options.auth }) });
+  try {
+    const url = new GcsEndpoint(tm.endpoint).xmlObjectUrl(options.remote.bucket, options.remote.name);
+    await new XMLMPUContainer(url, source, { uploadId }).cancel(transport, { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    reporter.note('cancelled the interrupted upload');
+  } catch (error) {
+    reporter.note(`could not cancel the interrupted upload (${(error as Error).message}); it stays open until cancelled or removed by a lifecycle rule`);
+  } finally {
+    await transport.close();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The resume journal of a download to a file: `<dest>.partial.json`, beside the `<dest>.partial` the engine
+ * writes into. It records the object (endpoint, bucket, name), the generation every range is pinned to, the
+ * size and CRC32C the server announced, and each completed range with the CRC32C of its bytes. It is rewritten
+ * durably (see journal-file.ts) after discovery and after every range, and removed once the download is done.
+ *
+ * Resuming trusts nothing it cannot check: the journal must describe the same object and endpoint, the partial
+ * file must exist, and every recorded range is re-hashed from the partial file before it is reused — a range
+ * whose bytes did not reach the disk (power loss) or were changed is simply downloaded again. That re-read
+ * matters: the whole-object check combines the ranges' recorded CRCs, so a range reused without it could turn
+ * corrupt bytes on disk into a "validated" download. Whether the object itself changed is for the engine to
+ * find out: ranges are pinned to the journal's generation, and a different one is a SourceChangedError.
+ */
+import { stat } from 'node:fs/promises';
+import { Crc32cHasher } from '../checksum/crc32c.js';
+import { fileRangeStream } from '../media/upload-source.js';
+import { throwIfAborted } from '../util/abort.js';
+import { PARTIAL_SUFFIX } from './file-sink.js';
+import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
+import type { CompletedRange, DownloadCheckpoint } from './options.js';
+
+/** The journal sits beside the partial file: `<dest>.partial.json`. */
+export const DOWNLOAD_JOURNAL_SUFFIX = `${PARTIAL_SUFFIX}.json`;
+
+/** What a journal must match to be reused: the same object through the same endpoint. */
+export interface DownloadIdentity {
+  /** The API base URL (normalised, no credentials). */
+  endpoint: string;
+  /** `gs://bucket/name`. */
+  object: string;
+}
+
+/** The journal's on-disk form (version 1). */
+export interface DownloadJournalState extends DownloadIdentity {
+  version: 1;
+  kind: 'download';
+  generation?: string;
+  size?: number;
+  /** The server's base64 CRC32C of the whole object, when it sent one. */
+  crc32c?: string;
+  ranges: CompletedRange[];
+}
+
+/** What to do with the saved state of an earlier run. */
+export interface DownloadResumePlan {
+  /** The engine's `resume` option, when there is something to reuse. */
+  resume?: { generation: string; ranges: CompletedRange[] };
+  /** Bytes that will not be downloaded again. */
+  reusedBytes: number;
+  /** Object size recorded by the earlier run, when known. */
+  size?: number;
+  /** Why earlier state was discarded or only partly reused (for the user), empty when none or all of it was. */
+  notes: string[];
+}
+
+export function downloadJournalPath(dest: string): string {
+  return dest + DOWNLOAD_JOURNAL_SUFFIX;
+}
+
+/**
+ * Reads and checks the journal for `dest`. Never throws for a bad or stale journal: it says why in `notes`
+ * and plans a fresh download (which truncates the partial file).
+ */
+export async function planDownloadResume(
+  dest: string,
+  identity: DownloadIdentity,
+  options: { signal?: AbortSignal } = {},
+): Promise<DownloadResumePlan> {
+  const fresh = (note?: string): DownloadResumePlan => ({ reusedBytes: 0, notes: note === undefined ? [] : [note] });
+  const loaded = await readJournalFile(downloadJournalPath(dest));
+  if (loaded === undefined) return fresh();
+  if ('error' in loaded) return fresh(`starting over: the resume journal ${downloadJournalPath(dest)} is unusable (${loaded.error})`);
+  const state = parseState(loaded.data);
+  if (state === undefined) return fresh(`starting over: ${downloadJournalPath(dest)} is not a download journal this version understands`);
+  if (state.object !== identity.object || state.endpoint !== identity.endpoint) {
+    return fresh(
+      `starting over: the saved partial download is of ${state.object} via ${state.endpoint}, not ${identity.object} via ${identity.endpoint}`,
+    );
+  }
+  if (state.generation === undefined || state.ranges.length === 0) return fresh();
+  const partialSize = await stat(dest + PARTIAL_SUFFIX).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  if (partialSize === undefined) return fresh(`starting over: ${dest}${PARTIAL_SUFFIX} is gone`);
+
+  const kept: CompletedRange[] = [];
+  let rejected = 0;
+  for (const range of state.ranges) {
+    throwIfAborted(options.signal);
+    if (range.end <= partialSize && (await rangeCrc32c(dest + PARTIAL_SUFFIX, range)) === range.crc32c) kept.push(range);
+    else rejected += 1;
+  }
+  const notes =
+    rejected === 0
+      ? []
+      : [`${rejected} of ${state.ranges.length} saved ranges did not match ${dest}${PARTIAL_SUFFIX} on disk and will be downloaded again`];
+  const reusedBytes = kept.reduce((total, range) => total + range.end - range.start, 0);
+  return {
+    ...(kept.length > 0 ? { resume: { generation: state.generation, ranges: kept } } : {}),
+    reusedBytes,
+    ...(state.size === undefined ? {} : { size: state.size }),
+    notes,
+  };
+}
+
+/** Removes the journal of `dest` (the engine owns the partial file). */
+export async function removeDownloadJournal(dest: string): Promise<void> {
+  await removeJournalFile(downloadJournalPath(dest));
+}
+
+/**
+ * Records a download's checkpoints in its journal. Hand `onCheckpoint` to the engine; `flush()` before
+ * reporting, `remove()` after success.
+ */
+export class DownloadJournal {
+  readonly #writer: JournalWriter<DownloadJournalState>;
+  readonly #state: DownloadJournalState;
+  /** A write failure (disk full, permissions) must not fail the download; it is reported by `flush()`. */
+  #failed: unknown;
+
+  /** `resumed` lists the ranges an earlier run completed and this one reuses. */
+  constructor(dest: string, identity: DownloadIdentity, resumed?: { generation: string; ranges: readonly CompletedRange[] }) {
+    this.#writer = new JournalWriter(downloadJournalPath(dest));
+    this.#state = {
+      version: 1,
+      kind: 'download',
+      endpoint: identity.endpoint,
+      object: identity.object,
+      ...(resumed ? { generation: resumed.generation } : {}),
+      ranges: resumed ? resumed.ranges.map((r) => ({ ...r })) : [],
+    };
+  }
+
+  /** The engine's `onCheckpoint`: called synchronously, in order. */
+  readonly onCheckpoint = (event: DownloadCheckpoint): void => {
+    if (event.type === 'discovered') {
+      // Without a generation the ranges cannot be pinned on a later run, so nothing is worth saving.
+      if (event.generation === undefined) return;
+      if (event.generation !== this.#state.generation) this.#state.ranges = [];
+      this.#state.generation = event.generation;
+      this.#state.size = event.size;
+      if (event.crc32c === undefined) delete this.#state.crc32c;
+      else this.#state.crc32c = event.crc32c;
+    } else {
+      if (this.#state.generation === undefined) return;
+      this.#state.ranges.push({ start: event.start, end: event.end, crc32c: event.crc32c });
+    }
+    // The live state is fine to hand over: the writer serialises it synchronously when its turn comes.
+    this.#writer.write(this.#state).catch((error: unknown) => {
+      this.#failed ??= error;
+    });
+  };
+
+  /** Waits for pending writes; rejects with the first write failure, if any. */
+  async flush(): Promise<void> {
+    await this.#writer.flush().catch(() => undefined);
+    if (this.#failed !== undefined) throw this.#failed;
+  }
+
+  /** Removes the journal (after success, or when its state is worthless). */
+  async remove(): Promise<void> {
+    await this.#writer.flush().catch(() => undefined);
+    await removeJournalFile(this.#writer.path);
+  }
+}
+
+async function rangeCrc32c(path: string, range: CompletedRange): Promise<number | undefined> {
+  const hasher = new Crc32cHasher();
+  const stream = fileRangeStream(path, range.start, range.end);
+  try {
+    for await (const chunk of stream) hasher.update(chunk as Uint8Array);
+  } catch {
+    return undefined;
+  } finally {
+    stream.destroy();
+  }
+  return hasher.length === range.end - range.start ? hasher.value : undefined;
+}
+
+function parseState(data: unknown): DownloadJournalState | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const state = data as Partial<DownloadJournalState>;
+  if (state.version !== 1 || state.kind !== 'download') return undefined;
+  if (typeof state.endpoint !== 'string' || typeof state.object !== 'string' || !Array.isArray(state.ranges)) return undefined;
+  if (state.generation !== undefined && (typeof state.generation !== 'string' || !/^\d+$/.test(state.generation))) return undefined;
+  if (state.size !== undefined && !isCount(state.size)) return undefined;
+  const ranges = state.ranges.filter(
+    (r: unknown): r is CompletedRange =>
+      typeof r === 'object' &&
+      r !== null &&
+      isCount((r as CompletedRange).start) &&
+      isCount((r as CompletedRange).end) &&
+      (r as CompletedRange).end > (r as CompletedRange).start &&
+      Number.isInteger((r as CompletedRange).crc32c) &&
+      (r as CompletedRange).crc32c >= 0 &&
+      (r as CompletedRange).crc32c <= 0xffffffff,
+  );
+  if (ranges.length !== state.ranges.length || overlaps(ranges)) return undefined;
+  return { ...(state as DownloadJournalState), ranges };
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function overlaps(ranges: readonly CompletedRange[]): boolean {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  return sorted.some((range, i) => i > 0 && range.start < (sorted[i - 1]?.end ?? 0));
+}
