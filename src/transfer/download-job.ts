@@ -100,6 +100,8 @@ export class DownloadJob {
     const { bucket, name } = this.#source;
     const reused = resume?.ranges ?? [];
     for (const range of reused) this.#completed.push({ start: range.start, end: range.end, crc32c: range.crc32c });
+    progress.addParts(reused.length);
+    progress.addBytes(sum(reused.map((r) => r.end - r.start)));
 
     const discovery = await this.#discover(signal);
     const { size, generation } = discovery;
@@ -108,8 +110,6 @@ export class DownloadJob {
     const pieces = splitRanges(gaps, settings.chunkSize);
     const partsTotal = this.#completed.length + countPieces(gaps, settings.chunkSize);
     progress.setTotals({ bytes: size, parts: partsTotal });
-    progress.addParts(this.#completed.length);
-    progress.addBytes(sum(reused.map((r) => r.end - r.start)));
 
     const url = this.#context.endpoint.mediaUrl(bucket, name, generation === undefined ? {} : { generation });
     await runSlidingWindow(
@@ -133,13 +133,14 @@ export class DownloadJob {
   async #discover(signal: AbortSignal): Promise<Discovery> {
     const { settings, resume, onCheckpoint } = this.#options;
     const { bucket, name } = this.#source;
-    const pinned = resume?.generation ?? this.#source.generation;
-    const url = this.#context.endpoint.mediaUrl(bucket, name, pinned === undefined ? {} : { generation: pinned });
+    const requested = resume?.generation ?? this.#source.generation;
+    const url = this.#context.endpoint.mediaUrl(bucket, name, requested === undefined ? {} : { generation: requested });
     const { start, discard, limit } = discoveryRange(this.#completed, settings.chunkSize);
     const index = this.#ranges++;
     await this.#target.open(index, signal);
     const receiver = this.#receiver(index, start, limit, discard);
-    const download = await this.#fetch(receiver, url, start + limit - 1, signal, pinned);
+    // A generation the caller asked for that does not exist is a NotFound; one a resume expects is a change.
+    const download = await this.#fetch(receiver, url, start + limit - 1, signal, resume?.generation);
     const size = download.totalBytes ?? 0;
     const generation = download.generation;
     if (resume && generation !== undefined && generation !== resume.generation) {
@@ -232,7 +233,8 @@ export class DownloadJob {
     }
     if (cursor !== size) throw new InvalidStateError(`The ranges cover ${cursor} of ${size} bytes`);
     const crc32c = crc32cToBase64(combineCrc32c(ranges.map((r) => ({ crc32c: r.crc32c, length: r.end - r.start }))));
-    const server = discovery.serverCrc32c;
+    // An empty object is answered with 416 `bytes */0` and no hash; its size alone proves its (empty) content.
+    const server = size === 0 ? crc32c : discovery.serverCrc32c;
     if (settings.checksum && server !== undefined && server !== crc32c) {
       throw new DataCorruption(
         `The bytes received for ${formatObjectRef(this.#source)} have CRC32C ${crc32c}, the server says ${server}`,
