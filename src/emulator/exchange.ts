@@ -25,6 +25,7 @@ export class Exchange {
   readonly baseUrl: string;
   readonly #metrics: Metrics;
   readonly #shaper: Shaper | undefined;
+  readonly #readers = new Set<AsyncGenerator<Buffer, void, undefined>>();
 
   constructor(req: IncomingMessage, res: ServerResponse, route: Route, plan: FaultPlan, deps: { metrics: Metrics; shaper: Shaper | undefined; fallbackHost: string }) {
     this.req = req;
@@ -63,7 +64,24 @@ export class Exchange {
    * The request body, chunk by chunk as it arrives. Applies `reset-request-after` (the bytes before the cut are
    * still delivered) and upstream shaping. Throws when the client disconnects.
    */
-  async *body(): AsyncGenerator<Buffer, void, undefined> {
+  body(): AsyncGenerator<Buffer, void, undefined> {
+    const reader = this.#readBody();
+    this.#readers.add(reader);
+    return reader;
+  }
+
+  /**
+   * Reads and drops whatever is left of the request body, after a handler gave up on it (an error answer),
+   * so that the connection can carry the next request. Readers left mid-body are closed first: while one
+   * holds its `readable` listener, the stream cannot flow.
+   */
+  async discardBody(): Promise<void> {
+    for (const reader of this.#readers) await reader.return(undefined).catch(() => undefined);
+    this.#readers.clear();
+    if (!this.req.complete) this.req.resume();
+  }
+
+  async *#readBody(): AsyncGenerator<Buffer, void, undefined> {
     const limit = this.plan.resetRequestAfterBytes;
     const shaper = this.#shaper?.pacesBodies ? this.#shaper : undefined;
     const socket = this.req.socket;
@@ -143,6 +161,7 @@ export class Exchange {
     if (!faulty && !shaper) {
       // The common path: large chunks straight to the socket, waiting only for backpressure.
       for await (const chunk of source) {
+        if (this.closed) return;
         this.#metrics.addBytesOut(chunk.byteLength);
         if (!res.write(chunk) && !(await drained(res))) return;
       }
@@ -213,6 +232,8 @@ function pause(ms: number): Promise<void> {
 
 /** Resolves true on `drain`, false if the response closes first (the client went away). */
 function drained(res: ServerResponse): Promise<boolean> {
+  // 'close' may already have fired (the client left while we were reading the next chunk).
+  if (res.destroyed || res.closed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (ok: boolean) => () => {
       res.off('drain', onDrain);

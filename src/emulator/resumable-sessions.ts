@@ -6,11 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidStateError } from '../errors.js';
 import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { StreamHasher, type Digests } from './hashes.js';
 import type { Preconditions } from './preconditions.js';
-import type { ObjectMeta, ObjectStore, StoredObject } from './store.js';
+import { quietWriteStream, writeChunk, type ObjectMeta, type ObjectStore, type StoredObject } from './store.js';
 
 /** GCS persists non-final chunks in multiples of this; clients must send at least this much per chunk. */
 export const RESUMABLE_GRANULARITY = 256 * 1024;
@@ -84,7 +83,7 @@ export class ResumableSessions {
    */
   async append(session: ResumableSession, body: AsyncIterable<Buffer>, start: number, maxBytes: number | undefined, keepTail: boolean): Promise<number> {
     const { hasher } = this.#internals(session);
-    const out = createWriteStream(session.path, { flags: 'a' });
+    const out = quietWriteStream(session.path, { flags: 'a' });
     let offset = start;
     let received = 0;
     let pending: Buffer[] = [];
@@ -92,7 +91,7 @@ export class ResumableSessions {
     const persist = async (piece: Buffer): Promise<void> => {
       hasher.update(piece);
       session.persisted += piece.byteLength;
-      if (!out.write(piece)) await once(out, 'drain');
+      await writeChunk(out, piece);
     };
     try {
       for await (const chunk of body) {

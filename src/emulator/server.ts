@@ -119,7 +119,7 @@ async function fail(x: Exchange, error: unknown): Promise<void> {
     return;
   }
   // Whatever is left of the request body is read and dropped, so the connection can serve the next request.
-  if (!x.req.complete) x.req.resume();
+  await x.discardBody();
   let reply: GcsErrorReply;
   if (error instanceof GcsErrorReply) reply = error;
   else if (error instanceof InvalidArgumentError) reply = badRequest(error.message);

@@ -7,7 +7,7 @@
  * generation and the swap then happen in one turn of the event loop, so concurrent writers cannot interleave.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
@@ -127,13 +127,13 @@ export class ObjectStore {
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedData> {
     const path = this.tempPath();
     const hasher = new StreamHasher(options);
-    const out = createWriteStream(path, { highWaterMark: WRITE_HIGH_WATER_MARK });
+    const out = quietWriteStream(path, { highWaterMark: WRITE_HIGH_WATER_MARK });
     let size = 0;
     try {
       for await (const chunk of source) {
         hasher.update(chunk);
         size += chunk.byteLength;
-        if (!out.write(chunk)) await once(out, 'drain');
+        await writeChunk(out, chunk);
       }
       out.end();
       await finished(out);
@@ -275,6 +275,23 @@ export class ObjectStore {
     this.#lastGeneration = Math.max(Date.now() * 1000, this.#lastGeneration + 1);
     return this.#lastGeneration;
   }
+}
+
+/**
+ * A file write stream whose errors are reported through `writeChunk` and `finished()` only. Without the
+ * listener, a write still queued when the stream is destroyed (the client went away) would surface as an
+ * uncaught 'error' event and take the process down.
+ */
+export function quietWriteStream(path: string, options: { flags?: string; highWaterMark?: number }): WriteStream {
+  // Opened synchronously: with a lazy open, a failure path could unlink the file before the open created it.
+  const fd = openSync(path, options.flags ?? 'w');
+  return createWriteStream(path, { fd, ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }) }).on('error', () => undefined);
+}
+
+/** Writes with backpressure; throws the stream's error instead of waiting forever on a broken stream. */
+export async function writeChunk(out: WriteStream, chunk: Uint8Array): Promise<void> {
+  if (out.errored) throw out.errored;
+  if (!out.write(chunk)) await once(out, 'drain');
 }
 
 /** Object names may hold any character, so files are named by a hash of bucket and name. */
