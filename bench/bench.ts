@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { measuredRuntime, type ChildRuntime } from './child-module.js';
 import { BenchContext, type TargetEnv } from './context.js';
 import { EmulatorProcess } from './emulator-process.js';
 import { machineInfo } from './machine.js';
@@ -30,13 +31,15 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
   const started = performance.now();
   const machine = await machineInfo();
   const workDir = await mkdtemp(join(tmpdir(), 'gcs-transfer-bench-'));
-  const ctx = new BenchContext(plan, workDir, progress);
   progress.line(plan.description);
+  const runtime = await measuredRuntime();
+  progress.line(`measured code runs as ${runtime.description}`);
+  const ctx = new BenchContext(plan, workDir, progress, runtime);
   try {
     if (plan.suites.includes('crc32c')) await runCrc32cSuite(ctx);
     const transferSuites = plan.suites.filter((s) => s !== 'crc32c');
     if (transferSuites.length > 0) {
-      for (const open of targets(plan, workDir)) {
+      for (const open of targets(plan, workDir, runtime)) {
         const env = await open();
         try {
           if (plan.suites.includes('download')) await runDownloadSuite(ctx, env, { curl: machine.curl !== undefined });
@@ -56,6 +59,7 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
     startedAt: startedAt.toISOString(),
     durationSec: (performance.now() - started) / 1000,
     mode: plan.description,
+    runtime: runtime.description,
     machine,
     settings: {
       size: plan.size,
@@ -79,14 +83,14 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
 }
 
 /** Openers for each target of the run, called one after the other. */
-function targets(plan: Plan, workDir: string): (() => Promise<TargetEnv>)[] {
+function targets(plan: Plan, workDir: string, runtime: ChildRuntime): (() => Promise<TargetEnv>)[] {
   if (plan.endpoint) {
     const { url, bucket, auth } = plan.endpoint;
     return [async () => ({ name: 'endpoint', target: { endpoint: url, bucket, auth } })];
   }
   const store = join(workDir, 'emulator-store');
   return plan.profiles.map((profile) => async () => {
-    const emulator = await EmulatorProcess.start(profile, { dir: store });
+    const emulator = await EmulatorProcess.start(profile, { dir: store, runtime });
     return {
       name: profile.name,
       profile,

@@ -4,10 +4,9 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { WorkerError } from '../src/errors.js';
 import type { CaseMeasurement, RunRequest, RunnerMessage } from './case-protocol.js';
-import { childExecArgv, siblingModule } from './child-module.js';
+import { siblingRuntime, type ChildRuntime } from './child-module.js';
 
 export interface ChildRun {
   measurements: CaseMeasurement[];
@@ -21,10 +20,11 @@ const EXIT_GRACE_MS = 3_000;
 export async function runInChild(
   request: Omit<RunRequest, 'type'>,
   onMessage: (message: RunnerMessage) => void = () => undefined,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; runtime?: ChildRuntime } = {},
 ): Promise<ChildRun> {
-  const child = fork(fileURLToPath(siblingModule(import.meta.url, './case-runner')), [], {
-    execArgv: childExecArgv(import.meta.url),
+  const runtime = options.runtime ?? siblingRuntime();
+  const child = fork(runtime.entry('case-runner'), [], {
+    execArgv: runtime.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -1,23 +1,58 @@
 /**
- * Child processes run the bench's own modules. From source (`node --import tsx bench/run.ts`) those are `.ts`
- * files and the child needs tsx too; from a compiled build they are `.js` and need nothing. Both helpers look at
- * the caller's own URL to tell which.
+ * How the bench starts its child processes (case runners, the emulator). Three situations:
+ *
+ * - from source (`node --import tsx bench/run.ts`): children run from the transpiled tree of
+ *   `compiled-tree.ts`, with plain `node`, so tsx's memory and compile time never land in a measurement;
+ * - from source, without TypeScript installed to transpile: children run the `.ts` files under tsx (the
+ *   report says so, since RSS then includes tsx);
+ * - from already-compiled JavaScript: children are the sibling `.js` files.
  */
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledTree } from './compiled-tree.js';
+
+export type ChildName = 'case-runner' | 'emulator-child';
+
+export interface ChildRuntime {
+  /** What the report says about how the measured code ran. */
+  readonly description: string;
+  /** Absolute path of the child's entry module. */
+  entry(name: ChildName): string;
+  /** Node flags for the child. */
+  readonly execArgv: string[];
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+
+/** Children are the sibling modules of this one, run the same way as this process. */
+export function siblingRuntime(): ChildRuntime {
+  const tsx = fromSource ? pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href : undefined;
+  return {
+    description: fromSource ? 'under tsx (RSS includes ~40 MiB of tsx per process and worker)' : 'compiled JavaScript',
+    entry: (name) => fileURLToPath(new URL(`./${name}${fromSource ? '.ts' : '.js'}`, import.meta.url)),
+    execArgv: tsx ? ['--import', tsx] : [],
+  };
+}
+
+/** The runtime for measured children: the transpiled tree when running from source (see the file comment). */
+export async function measuredRuntime(): Promise<ChildRuntime> {
+  if (!fromSource) return siblingRuntime();
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let tree: string;
+  try {
+    tree = await compiledTree(root);
+  } catch {
+    return siblingRuntime();
+  }
+  return {
+    description: 'transpiled JavaScript, plain node (as `npm run build` ships it)',
+    entry: (name) => join(tree, 'bench', `${name}.js`),
+    execArgv: [],
+  };
+}
 
 /** The URL of `specifier` (no extension) next to `base`, with the same extension as `base`. */
 export function siblingModule(base: string, specifier: string): URL {
-  const extension = base.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`${specifier}${extension}`, base);
-}
-
-/**
- * Node flags for a child running modules next to `base`: the tsx loader, by absolute URL so the child does not
- * depend on its working directory, when `base` is TypeScript.
- */
-export function childExecArgv(base: string): string[] {
-  if (!base.endsWith('.ts')) return [];
-  const tsx = createRequire(base).resolve('tsx');
-  return ['--import', pathToFileURL(tsx).href];
+  return new URL(`${specifier}${base.endsWith('.ts') ? '.ts' : '.js'}`, base);
 }

@@ -10,6 +10,7 @@ import type { Transport } from '../src/transport/transport.js';
 import type { CaseMeasurement } from './case-protocol.js';
 import { runInChild } from './case-process.js';
 import type { CaseSpec, TargetSpec } from './cases/case.js';
+import type { ChildRuntime } from './child-module.js';
 import { writeSeededFile } from './data.js';
 import type { EmulatorProcess, EmulatorUsage } from './emulator-process.js';
 import { median } from './measure.js';
@@ -50,10 +51,14 @@ export class BenchContext {
   readonly #payloads = new Map<number, Promise<Payload>>();
   readonly #seeded = new Set<string>();
 
-  constructor(plan: Plan, workDir: string, progress: ProgressReporter) {
+  /** How case processes run (see `child-module.ts`). */
+  readonly runtime: ChildRuntime;
+
+  constructor(plan: Plan, workDir: string, progress: ProgressReporter, runtime: ChildRuntime) {
     this.plan = plan;
     this.workDir = workDir;
     this.progress = progress;
+    this.runtime = runtime;
   }
 
   /** The seeded payload of `size` bytes, generated on first use. */
@@ -131,12 +136,16 @@ export class BenchContext {
     let measurement: CaseMeasurement;
     let maxRssMiB: number;
     try {
-      const run = await runInChild({ cases: [spec], iterations, warmup: this.plan.warmup }, (message) => {
-        if (message.type === 'iteration') {
-          const rate = mibPerSec(caseBytes(spec), message.ms);
-          this.progress.update(`${title}: iteration ${message.iteration + 1}/${iterations} ${rate.toFixed(0)} MiB/s`);
-        }
-      });
+      const run = await runInChild(
+        { cases: [spec], iterations, warmup: this.plan.warmup },
+        (message) => {
+          if (message.type === 'iteration') {
+            const rate = mibPerSec(caseBytes(spec), message.ms);
+            this.progress.update(`${title}: iteration ${message.iteration + 1}/${iterations} ${rate.toFixed(0)} MiB/s`);
+          }
+        },
+        { runtime: this.runtime },
+      );
       measurement = run.measurements[0] as CaseMeasurement;
       maxRssMiB = run.maxRssMiB;
       if (spec.kind === 'upload' && env) {
@@ -168,13 +177,17 @@ export class BenchContext {
     this.progress.line(`${title}: ${specs.length} cells × ${iterations} iteration(s)`);
     let done = 0;
     try {
-      const run = await runInChild({ cases: specs, iterations, warmup: false }, (message) => {
-        if (message.type !== 'iteration') return;
-        done++;
-        const spec = specs[message.caseIndex];
-        const rate = spec ? mibPerSec(caseBytes(spec), message.ms).toFixed(0) : '?';
-        this.progress.update(`${title}: ${done}/${specs.length * iterations} ${rate} MiB/s`);
-      });
+      const run = await runInChild(
+        { cases: specs, iterations, warmup: false },
+        (message) => {
+          if (message.type !== 'iteration') return;
+          done++;
+          const spec = specs[message.caseIndex];
+          const rate = spec ? mibPerSec(caseBytes(spec), message.ms).toFixed(0) : '?';
+          this.progress.update(`${title}: ${done}/${specs.length * iterations} ${rate} MiB/s`);
+        },
+        { runtime: this.runtime },
+      );
       return run.measurements;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -3,9 +3,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { WorkerError } from '../src/errors.js';
-import { childExecArgv, siblingModule } from './child-module.js';
+import { siblingRuntime, type ChildRuntime } from './child-module.js';
 import type { NetworkProfile } from './profiles.js';
 
 /** What the child is started with: the subset of `startEmulator` options the bench uses. */
@@ -46,12 +45,16 @@ export class EmulatorProcess {
   }
 
   /** Forks the emulator shaped to `profile` and resolves once it listens. */
-  static async start(profile: NetworkProfile, options: { dir?: string; startTimeoutMs?: number } = {}): Promise<EmulatorProcess> {
+  static async start(
+    profile: NetworkProfile,
+    options: { dir?: string; startTimeoutMs?: number; runtime?: ChildRuntime } = {},
+  ): Promise<EmulatorProcess> {
     const childOptions: EmulatorChildOptions = {};
     if (options.dir) childOptions.dir = options.dir;
     if (profile.shaping) childOptions.shaping = profile.shaping;
-    const child = fork(fileURLToPath(siblingModule(import.meta.url, './emulator-child')), [JSON.stringify(childOptions)], {
-      execArgv: childExecArgv(import.meta.url),
+    const runtime = options.runtime ?? siblingRuntime();
+    const child = fork(runtime.entry('emulator-child'), [JSON.stringify(childOptions)], {
+      execArgv: runtime.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const timeout = AbortSignal.timeout(options.startTimeoutMs ?? 30_000);

@@ -118,7 +118,7 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         chunkSize: 8 * MiB,
         concurrency: 4,
         shapedSingleIterations: 1,
-        sweep: { size: 16 * MiB, chunkSizes: [5 * MiB, 8 * MiB], concurrencies: [2, 4], iterations: 1, profiles: ['realistic'] },
+        sweep: { size: 24 * MiB, chunkSizes: [5 * MiB, 8 * MiB], concurrencies: [2, 3], iterations: 1, profiles: ['realistic'] },
         crc32c: { size: 8 * MiB, sliceSize: 2 * MiB, workers: 2 },
         peerProfiles: ['loopback'],
       };

@@ -148,6 +148,7 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
       (s.endpoint ? `; endpoint ${s.endpoint}` : '; emulator in a child process'),
   );
   for (const p of s.profiles) out.push(`  profile   ${p.name}: ${p.summary}`);
+  out.push(`  code      ${run.runtime}`);
   out.push('  columns   median MiB/s and min–max over iterations; × base = ratio to the suite\'s baseline (in each title);');
   out.push('            CPU and peak RSS are the client process alone (a fresh process per case); srv = the emulator process');
 

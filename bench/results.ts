@@ -93,6 +93,8 @@ export interface BenchRun {
   startedAt: string;
   durationSec: number;
   mode: string;
+  /** How the measured code ran (transpiled JavaScript, or under tsx). */
+  runtime: string;
   machine: MachineInfo;
   settings: {
     size: number;

@@ -40,6 +40,7 @@ test('the report shows tables, the sweep grid, targets and recommendations', () 
     startedAt: '2026-01-01T00:00:00.000Z',
     durationSec: 100,
     mode: 'default run',
+    runtime: 'transpiled JavaScript',
     machine: { cpus: 'CPU', cores: 2, memoryGiB: 8, os: 'Linux', node: 'v20' },
     settings: { size: 256 * MiB, iterations: 3, chunkSize: 32 * MiB, concurrency: 8, profiles: [{ name: 'realistic', summary: 's', rationale: 'r', capMiBps: 200 }] },
     rows: [
