@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Storage, TransferManager } from '@google-cloud/storage';
+import { Storage, TransferManager, type StorageOptions } from '@google-cloud/storage';
 import { crc32c, crc32cToBase64 } from '../../src/checksum/crc32c.js';
 import { bytes, call, useEmulator } from './helpers.js';
 
@@ -17,11 +17,13 @@ process.env.METADATA_SERVER_DETECTION = 'none';
 
 // The auth library and HTTP client that @google-cloud/storage itself loads, so the shim is one of its own kind.
 const storageRequire = createRequire(createRequire(import.meta.url).resolve('@google-cloud/storage'));
-const { AuthClient } = storageRequire('google-auth-library') as typeof import('google-auth-library');
+// Typed loosely: the project's own google-auth-library (v10) is not the one storage 7 brings (v9).
+type AuthClientBase = abstract new () => { request(options: unknown): Promise<unknown> };
+const { AuthClient } = storageRequire('google-auth-library') as { AuthClient: AuthClientBase };
 const { request } = storageRequire('gaxios') as { request: (options: Record<string, unknown>) => Promise<unknown> };
 
 /** Sends the XML multipart upload's requests to the emulator, path style, without credentials. */
-function rewritingAuthClient(emulatorUrl: string) {
+function rewritingAuthClient(emulatorUrl: string): StorageOptions['authClient'] {
   class NoAuthRewritingClient extends AuthClient {
     async getAccessToken() {
       return { token: 'unused' };
@@ -29,15 +31,16 @@ function rewritingAuthClient(emulatorUrl: string) {
     async getRequestHeaders() {
       return {};
     }
-    override async request(options: { url: string }) {
+    override async request(options: unknown) {
+      const { url } = options as { url: string };
       // https://{bucket}.{anyhost}/{object}?{query} → {emulator}/{bucket}/{object}?{query}. A regex, not new URL():
       // 'https://bkt.127.0.0.1/...' is not a valid WHATWG URL.
-      const match = /^https:\/\/([^./]+)\.[^/]+(\/.*)$/s.exec(options.url);
-      if (!match) throw new Error(`unexpected MPU URL ${options.url}`);
-      return request({ ...options, url: `${emulatorUrl}/${match[1]}${match[2]}`, responseType: 'text' });
+      const match = /^https:\/\/([^./]+)\.[^/]+(\/.*)$/s.exec(url);
+      if (!match) throw new Error(`unexpected MPU URL ${url}`);
+      return request({ ...(options as Record<string, unknown>), url: `${emulatorUrl}/${match[1]}${match[2]}`, responseType: 'text' });
     }
   }
-  return new NoAuthRewritingClient();
+  return new NoAuthRewritingClient() as unknown as StorageOptions['authClient'];
 }
 
 const MiB = 1024 * 1024;
