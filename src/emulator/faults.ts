@@ -50,6 +50,15 @@ function count(spec: string, text: string | undefined): number {
   return n;
 }
 
+/** Faults that take one number, and the plan field it sets. */
+const SINGLE_NUMBER_FAULTS = {
+  'reset-after': 'resetAfterBytes',
+  'reset-request-after': 'resetRequestAfterBytes',
+  'stall-headers': 'stallHeadersMs',
+  'flip-byte': 'flipByteAt',
+  'truncate-body': 'truncateAfterBytes',
+} as const;
+
 /** Parses `spec[;spec…]` and merges it into `plan` (a fresh one by default). Throws InvalidArgumentError. */
 export function parseFaults(text: string, plan: FaultPlan = emptyPlan()): FaultPlan {
   for (const raw of text.split(';')) {
@@ -74,22 +83,14 @@ export function parseFaults(text: string, plan: FaultPlan = emptyPlan()): FaultP
         break;
       }
       case 'reset-after':
-        plan.resetAfterBytes = count(spec, first);
-        break;
       case 'reset-request-after':
-        plan.resetRequestAfterBytes = count(spec, first);
-        break;
       case 'stall-headers':
-        plan.stallHeadersMs = count(spec, first);
+      case 'flip-byte':
+      case 'truncate-body':
+        plan[SINGLE_NUMBER_FAULTS[kind]] = count(spec, first);
         break;
       case 'stall-body':
         plan.stallBody = { ms: count(spec, first), afterBytes: count(spec, named.get('after') ?? '0') };
-        break;
-      case 'flip-byte':
-        plan.flipByteAt = count(spec, first);
-        break;
-      case 'truncate-body':
-        plan.truncateAfterBytes = count(spec, first);
         break;
       case 'omit-header':
         if (first === undefined || !/^[A-Za-z0-9-]+$/.test(first)) throw invalid(spec, 'expected a header name');

@@ -54,17 +54,22 @@ export function parseXml(source: string): XmlElement {
     throw new XmlSyntaxError(`${why} at offset ${pos}`);
   };
 
+  /** Moves past a construct that starts at `pos` with `open` and ends with `close`; returns where its content starts. */
+  const skipPast = (open: string, close: string, what: string): number => {
+    const start = pos + open.length;
+    const end = source.indexOf(close, start);
+    if (end < 0) fail(`unterminated ${what}`);
+    pos = end + close.length;
+    return start;
+  };
+
   const skipMisc = (): void => {
     for (;;) {
       while (pos < source.length && /\s/.test(source[pos] as string)) pos += 1;
       if (source.startsWith('<?', pos)) {
-        const end = source.indexOf('?>', pos + 2);
-        if (end < 0) fail('unterminated processing instruction');
-        pos = end + 2;
+        skipPast('<?', '?>', 'processing instruction');
       } else if (source.startsWith('<!--', pos)) {
-        const end = source.indexOf('-->', pos + 4);
-        if (end < 0) fail('unterminated comment');
-        pos = end + 3;
+        skipPast('<!--', '-->', 'comment');
       } else if (source.startsWith('<!', pos)) {
         fail('DTDs and declarations are not accepted');
       } else {
@@ -108,14 +113,10 @@ export function parseXml(source: string): XmlElement {
         return node;
       }
       if (source.startsWith('<!--', pos)) {
-        const end = source.indexOf('-->', pos + 4);
-        if (end < 0) fail('unterminated comment');
-        pos = end + 3;
+        skipPast('<!--', '-->', 'comment');
       } else if (source.startsWith('<![CDATA[', pos)) {
-        const end = source.indexOf(']]>', pos + 9);
-        if (end < 0) fail('unterminated CDATA section');
-        node.text += source.slice(pos + 9, end);
-        pos = end + 3;
+        const start = skipPast('<![CDATA[', ']]>', 'CDATA section');
+        node.text += source.slice(start, pos - 3);
       } else if (source.startsWith('<!', pos) || source.startsWith('<?', pos)) {
         fail('declarations are not accepted inside elements');
       } else {
