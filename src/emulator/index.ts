@@ -21,6 +21,7 @@ import { FaultController } from './faults.js';
 import { Metrics } from './metrics.js';
 import { MultipartUploads } from './multipart-uploads.js';
 import { ResumableSessions } from './resumable-sessions.js';
+import { validBucket, validObjectName } from './routes.js';
 import { createEmulatorServer } from './server.js';
 import { Shaper, type ShapingOptions } from './shaping.js';
 import { ObjectStore, type ObjectMeta } from './store.js';
@@ -136,6 +137,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       state.metrics.reset();
     },
     async putObject(bucket, name, body, putOptions = {}) {
+      try {
+        validBucket(bucket);
+        validObjectName(name);
+      } catch (error) {
+        throw new InvalidArgumentError(`putObject: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
       const meta: ObjectMeta = { contentType: putOptions.contentType ?? 'application/octet-stream' };
       if (putOptions.contentEncoding !== undefined) meta.contentEncoding = putOptions.contentEncoding;
       if (putOptions.metadata !== undefined) meta.metadata = { ...putOptions.metadata };

@@ -1,6 +1,7 @@
 /**
  * Everything a handler may touch, passed explicitly so handlers stay plain functions of (exchange, state).
  */
+import type { Exchange } from './exchange.js';
 import type { FaultController } from './faults.js';
 import type { Metrics } from './metrics.js';
 import type { MultipartUploads } from './multipart-uploads.js';
@@ -16,4 +17,4 @@ export interface EmulatorState {
 }
 
 /** A request handler. It answers through the exchange or throws a `GcsErrorReply`. */
-export type Handler = (x: import('./exchange.js').Exchange, state: EmulatorState) => Promise<void>;
+export type Handler = (x: Exchange, state: EmulatorState) => Promise<void>;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { crc32c, crc32cToBase64 } from '../../src/checksum/crc32c.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { bytes, call, jsonObjectUrl, uploadMedia, useEmulator } from './helpers.js';
 
 test('object metadata has GCS fields, types and correct hashes', async (t) => {
@@ -131,4 +132,6 @@ test('putObject seeds objects without HTTP', async (t) => {
   assert.equal(meta.generation, put.generation);
   assert.equal(meta.contentType, 'text/plain');
   assert.deepEqual(meta.metadata, { k: 'v' });
+  await assert.rejects(emulator.putObject('Bad Bucket', 'o', 'x'), InvalidArgumentError);
+  await assert.rejects(emulator.putObject('seed', '', 'x'), /object name/);
 });
