@@ -16,7 +16,7 @@ import { contentRange, resolveRange } from './range.js';
 import type { ObjectStore, StoredObject } from './store.js';
 
 /** Large reads keep the per-chunk cost (syscalls, event-loop turns) negligible next to copying bytes. */
-const READ_HIGH_WATER_MARK = 1024 * 1024;
+const READ_HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 /**
  * The live object named by the route, checked against a requested `generation` (404 when it is not the live
