@@ -9,8 +9,12 @@ export interface RunRequest {
   cases: CaseSpec[];
   /** Measured iterations per case. */
   iterations: number;
-  /** Run one unmeasured iteration first (JIT, connection pool, page cache). */
-  warmup: boolean;
+  /**
+   * Unmeasured iterations before the measured ones (JIT, connections, worker threads, first-touch memory):
+   * `each` case gets one, only the `first` case of the request gets one (the sweep: later cells find the
+   * process warm), or `none`.
+   */
+  warmup: 'each' | 'first' | 'none';
 }
 
 /** The measurement of one case. */

@@ -9,7 +9,7 @@
 import { Bench } from 'tinybench';
 import type { CaseMeasurement, RunRequest, RunnerMessage } from './case-protocol.js';
 import type { BenchCase } from './cases/case.js';
-import { createCase } from './cases/registry.js';
+import { closeSharedResources, createCase } from './cases/registry.js';
 import { redactText } from '../src/util/redact.js';
 import { maxRssMiB, measureIteration, RssSampler } from './measure.js';
 
@@ -22,14 +22,18 @@ let currentCase = -1;
 
 async function runCases(request: RunRequest): Promise<CaseMeasurement[]> {
   const measurements: CaseMeasurement[] = [];
-  for (const [caseIndex, spec] of request.cases.entries()) {
-    currentCase = caseIndex;
-    const benchCase = await createCase(spec);
-    try {
-      measurements.push(await measureCase(benchCase, caseIndex, request));
-    } finally {
-      await benchCase.close();
+  try {
+    for (const [caseIndex, spec] of request.cases.entries()) {
+      currentCase = caseIndex;
+      const benchCase = await createCase(spec);
+      try {
+        measurements.push(await measureCase(benchCase, caseIndex, request));
+      } finally {
+        await benchCase.close();
+      }
     }
+  } finally {
+    await closeSharedResources();
   }
   return measurements;
 }
@@ -37,7 +41,8 @@ async function runCases(request: RunRequest): Promise<CaseMeasurement[]> {
 async function measureCase(benchCase: BenchCase, caseIndex: number, request: RunRequest): Promise<CaseMeasurement> {
   let iteration = 0;
 
-  if (request.warmup) {
+  const warm = request.warmup === 'each' || (request.warmup === 'first' && caseIndex === 0);
+  if (warm) {
     await benchCase.run();
     await benchCase.verify?.();
     await benchCase.afterEach?.();
@@ -70,7 +75,7 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
       async: true,
       async afterEach() {
         // Verification reads the result back; do it once, untimed, so a broken harness cannot report speed.
-        if (iteration === 0 && !request.warmup) await benchCase.verify?.();
+        if (iteration === 0 && !warm) await benchCase.verify?.();
         await benchCase.afterEach?.();
         iteration++;
       },

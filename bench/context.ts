@@ -137,7 +137,7 @@ export class BenchContext {
     let maxRssMiB: number;
     try {
       const run = await runInChild(
-        { cases: [spec], iterations, warmup: this.plan.warmup },
+        { cases: [spec], iterations, warmup: this.plan.warmup ? 'each' : 'none' },
         (message) => {
           if (message.type === 'iteration') {
             const rate = mibPerSec(caseBytes(spec), message.ms);
@@ -178,7 +178,7 @@ export class BenchContext {
     let done = 0;
     try {
       const run = await runInChild(
-        { cases: specs, iterations, warmup: false },
+        { cases: specs, iterations, warmup: 'first' },
         (message) => {
           if (message.type !== 'iteration') return;
           done++;

@@ -7,18 +7,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TransferManager } from '../../src/index.js';
 import { DataCorruption } from '../../src/errors.js';
 import { assertFile } from '../verify.js';
 import type { BenchCase, CaseFactory, DownloadCaseSpec } from './case.js';
+import { sharedTransferManager } from './engine-manager.js';
 
 export const createEngineDownloadCase: CaseFactory<DownloadCaseSpec> = async (spec) => {
-  const tm = new TransferManager({
-    endpoint: spec.target.endpoint,
-    auth: spec.target.auth,
-    chunkSize: spec.chunkSize,
-    concurrency: spec.concurrency,
-  });
+  const tm = sharedTransferManager(spec.target);
+  const options = { chunkSize: spec.chunkSize, concurrency: spec.concurrency };
   const source = { bucket: spec.target.bucket, name: spec.name };
   const destination = join(spec.workDir, `engine-download-${process.pid}.bin`);
   let streamed = 0;
@@ -27,7 +23,7 @@ export const createEngineDownloadCase: CaseFactory<DownloadCaseSpec> = async (sp
     bytes: spec.size,
     async run() {
       if (spec.method === 'tm-file') {
-        const result = await tm.downloadFile(source, destination);
+        const result = await tm.downloadFile(source, destination, options);
         if (!result.validated) throw new DataCorruption('bench: downloadFile was not validated', { algorithm: 'crc32c', expected: 'validated', actual: 'unvalidated' });
         return;
       }
@@ -39,7 +35,7 @@ export const createEngineDownloadCase: CaseFactory<DownloadCaseSpec> = async (sp
           callback();
         },
       });
-      await pipeline(tm.downloadToStream(source), sink);
+      await pipeline(tm.downloadToStream(source, options), sink);
     },
     async verify() {
       if (spec.method === 'tm-file') return assertFile(destination, spec.size, spec.expectedCrc32c);
@@ -49,10 +45,7 @@ export const createEngineDownloadCase: CaseFactory<DownloadCaseSpec> = async (sp
       }
     },
     afterEach: () => rm(destination, { force: true }),
-    async close() {
-      await rm(destination, { force: true });
-      await tm.close();
-    },
+    close: () => rm(destination, { force: true }),
   };
   return bench;
 };

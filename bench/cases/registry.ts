@@ -4,6 +4,8 @@
  */
 import type { BenchCase, CaseSpec } from './case.js';
 
+let engineLoaded = false;
+
 export async function createCase(spec: CaseSpec): Promise<BenchCase> {
   switch (spec.kind) {
     case 'crc32c':
@@ -14,12 +16,20 @@ export async function createCase(spec: CaseSpec): Promise<BenchCase> {
       }
       if (spec.method === 'curl') return (await import('./curl-download.js')).createCurlDownloadCase(spec);
       if (spec.method === 'single') return (await import('./single-download.js')).createSingleDownloadCase(spec);
+      engineLoaded = true;
       return (await import('./engine-download.js')).createEngineDownloadCase(spec);
     case 'upload':
       if (spec.method === 'peer-crc32c') return (await import('./peer-storage.js')).createPeerUploadCase(spec);
       if (spec.method === 'resumable' || spec.method === 'simple') {
         return (await import('./single-upload.js')).createSingleUploadCase(spec);
       }
+      engineLoaded = true;
       return (await import('./engine-upload.js')).createEngineUploadCase(spec);
   }
+}
+
+/** Releases what cases share across the process (the engine's managers), once every case is done. */
+export async function closeSharedResources(): Promise<void> {
+  // Only if an engine case ran: importing the engine just to close nothing would cost the process memory.
+  if (engineLoaded) await (await import('./engine-manager.js')).closeSharedTransferManagers();
 }
