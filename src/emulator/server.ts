@@ -90,7 +90,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Emulator
   const x = new Exchange(req, res, route, plan, { metrics: state.metrics, shaper, fallbackHost });
   if (plan.bumpGeneration && route.bucket !== undefined && route.object !== undefined) {
     const { bucket, object } = route;
-    res.once('close', () => state.store.bumpGeneration(bucket, object));
+    res.once('close', () => {
+      try {
+        state.store.bumpGeneration(bucket, object);
+      } catch (error) {
+        // An event listener must not throw: that would be an uncaught exception in the whole process.
+        debug('bump-generation failed: %o', error);
+      }
+    });
   }
   try {
     if (planError) throw planError;
