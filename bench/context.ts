@@ -17,7 +17,7 @@ import { median } from './measure.js';
 import type { Plan } from './plan.js';
 import type { NetworkProfile, ProfileName } from './profiles.js';
 import type { ProgressReporter } from './report.js';
-import type { CaseRow, SuiteName, SweepCell } from './results.js';
+import type { CaseRow, SweepCell } from './results.js';
 import { assertObject, fetchObjectInfo } from './verify.js';
 import { GiB, mibPerSec, MiB, shortSize } from './units.js';
 
@@ -172,6 +172,20 @@ export class BenchContext {
     return row;
   }
 
+  /**
+   * Measures cases one after the other, then sets each row's `vsBase` to its ratio to the row of `baseMethod`
+   * (when that one succeeded).
+   */
+  async measureAll(env: TargetEnv | undefined, cases: readonly { spec: CaseSpec; info: RowInfo; iterations: number }[], baseMethod: string): Promise<CaseRow[]> {
+    const rows: CaseRow[] = [];
+    for (const { spec, info, iterations } of cases) {
+      const row = await this.measure(env, spec, info, iterations);
+      if (row) rows.push(row);
+    }
+    relateTo(rows, baseMethod);
+    return rows;
+  }
+
   /** Runs several cases in one child (the sweep); rows are not recorded, measurements are returned. */
   async measureMany(env: TargetEnv, specs: CaseSpec[], iterations: number, title: string): Promise<CaseMeasurement[] | undefined> {
     this.progress.line(`${title}: ${specs.length} cells × ${iterations} iteration(s)`);
@@ -251,7 +265,9 @@ export function caseBytes(spec: CaseSpec): number {
   return spec.size;
 }
 
-/** Rows of one suite on one target. */
-export function rowsOf(rows: readonly CaseRow[], suite: SuiteName, profile: string): CaseRow[] {
-  return rows.filter((r) => r.suite === suite && r.profile === profile);
+/** Sets each row's `vsBase` to its median throughput over that of the row of `baseMethod`. */
+export function relateTo(rows: readonly CaseRow[], baseMethod: string): void {
+  const base = rows.find((r) => r.method === baseMethod);
+  if (!base) return;
+  for (const row of rows) row.vsBase = row.mibps.median / base.mibps.median;
 }

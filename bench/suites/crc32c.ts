@@ -9,25 +9,15 @@ import { shortSize } from '../units.js';
 
 export async function runCrc32cSuite(ctx: BenchContext): Promise<void> {
   const { size, sliceSize, workers } = ctx.plan.crc32c;
-  const rows = [];
+  const cases = [];
   for (const impl of ['native', 'js'] as const) {
     for (const placement of ['main', 'pool'] as const) {
       const spec: Crc32cCaseSpec = { kind: 'crc32c', impl, placement, size, sliceSize, workers, seed: ctx.plan.seed };
       const where = placement === 'main' ? 'main thread' : `pool of ${workers} workers`;
-      const row = await ctx.measure(
-        undefined,
-        spec,
-        {
-          suite: 'crc32c',
-          method: `${impl}/${placement}`,
-          label: `${impl === 'native' ? '@node-rs/crc32' : 'pure JS (slicing-by-8)'}, ${where}`,
-          note: `${shortSize(sliceSize)} slices`,
-        },
-        ctx.plan.iterations,
-      );
-      if (row) rows.push(row);
+      const name = impl === 'native' ? '@node-rs/crc32' : 'pure JS (slicing-by-8)';
+      const info = { suite: 'crc32c' as const, method: `${impl}/${placement}`, label: `${name}, ${where}`, note: `${shortSize(sliceSize)} slices` };
+      cases.push({ spec, info, iterations: ctx.plan.iterations });
     }
   }
-  const base = rows.find((r) => r.method === 'native/main');
-  if (base) for (const row of rows) row.vsBase = row.mibps.median / base.mibps.median;
+  await ctx.measureAll(undefined, cases, 'native/main');
 }

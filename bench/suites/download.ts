@@ -3,7 +3,7 @@
  * stream, plus `curl -o` as the loopback yardstick. Ratios are to the single stream and to the profile's cap.
  */
 import type { DownloadCaseSpec, DownloadMethod } from '../cases/case.js';
-import type { BenchContext, TargetEnv } from '../context.js';
+import type { BenchContext, RowInfo, TargetEnv } from '../context.js';
 
 const LABELS: Record<DownloadMethod, string> = {
   single: 'single stream (RawDownload → file)',
@@ -41,24 +41,14 @@ export async function runDownloadSuite(ctx: BenchContext, env: TargetEnv, option
     if (options.curl) methods.push('curl');
     else ctx.skipped.push(`download · ${env.name} · curl comparison: curl is not installed`);
   }
-  const rows = [];
+  const cases = [];
   for (const method of methods) {
     const spec = await downloadSpec(ctx, env, method);
     const engine = method === 'tm-file' || method === 'tm-stream';
-    const row = await ctx.measure(
-      env,
-      spec,
-      {
-        suite: 'download',
-        method,
-        label: LABELS[method],
-        ...(engine ? { chunkSize: spec.chunkSize, concurrency: spec.concurrency } : {}),
-        ...(method === 'curl' ? { note: 'curl process' } : {}),
-      },
-      ctx.iterationsFor(env, method === 'single' || method === 'curl'),
-    );
-    if (row) rows.push(row);
+    const info: RowInfo = { suite: 'download', method, label: LABELS[method] };
+    if (engine) Object.assign(info, { chunkSize: spec.chunkSize, concurrency: spec.concurrency });
+    if (method === 'curl') info.note = 'curl process';
+    cases.push({ spec, info, iterations: ctx.iterationsFor(env, !engine) });
   }
-  const single = rows.find((r) => r.method === 'single');
-  if (single) for (const row of rows) row.vsBase = row.mibps.median / single.mibps.median;
+  await ctx.measureAll(env, cases, 'single');
 }

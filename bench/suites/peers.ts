@@ -6,46 +6,61 @@
  * Our rows are taken from the download/upload suites when those ran on this target with the same settings;
  * otherwise they are measured here.
  */
-import type { DownloadMethod, UploadMethod } from '../cases/case.js';
-import type { BenchContext, TargetEnv } from '../context.js';
+import type { CaseSpec } from '../cases/case.js';
+import { relateTo, type BenchContext, type TargetEnv } from '../context.js';
 import type { CaseRow } from '../results.js';
 import { downloadLabel, downloadSpec } from './download.js';
 import { uploadLabel, uploadSpec } from './upload.js';
 
-export async function runPeersSuite(ctx: BenchContext, env: TargetEnv): Promise<void> {
-  const iterations = ctx.plan.iterations;
-  const settings = { chunkSize: ctx.plan.chunkSize, concurrency: ctx.plan.concurrency };
+type Side = { direction: 'download'; method: 'tm-file' | 'peer-crc32c' | 'peer-novalidation' } | { direction: 'upload'; method: 'tm-file' | 'peer-crc32c' };
 
-  const downloads: CaseRow[] = [];
-  for (const method of ['tm-file', 'peer-crc32c', 'peer-novalidation'] as DownloadMethod[]) {
-    const reused = method === 'tm-file' ? reuse(ctx, env, 'download', method) : undefined;
-    const row = reused ?? (await ctx.measure(env, await downloadSpec(ctx, env, method), { suite: 'peers', method: `download/${method}`, label: `download: ${downloadLabel(method)}`, ...settings }, iterations));
-    if (row) downloads.push(row);
+const DOWNLOADS: Side[] = [
+  { direction: 'download', method: 'tm-file' },
+  { direction: 'download', method: 'peer-crc32c' },
+  { direction: 'download', method: 'peer-novalidation' },
+];
+const UPLOADS: Side[] = [
+  { direction: 'upload', method: 'tm-file' },
+  { direction: 'upload', method: 'peer-crc32c' },
+];
+
+export async function runPeersSuite(ctx: BenchContext, env: TargetEnv): Promise<void> {
+  for (const sides of [DOWNLOADS, UPLOADS]) {
+    const rows: CaseRow[] = [];
+    for (const side of sides) {
+      const row = (side.method === 'tm-file' ? reuse(ctx, env, side) : undefined) ?? (await measureSide(ctx, env, side));
+      if (row) rows.push(row);
+    }
+    relateTo(rows, `${sides[0]?.direction}/tm-file`);
   }
-  const uploads: CaseRow[] = [];
-  for (const method of ['tm-file', 'peer-crc32c'] as UploadMethod[]) {
-    const reused = method === 'tm-file' ? reuse(ctx, env, 'upload', method) : undefined;
-    const row = reused ?? (await ctx.measure(env, await uploadSpec(ctx, env, method), { suite: 'peers', method: `upload/${method}`, label: `upload: ${uploadLabel(method)}`, ...settings }, iterations));
-    if (row) uploads.push(row);
-  }
-  relateTo(downloads, 'download/tm-file');
-  relateTo(uploads, 'upload/tm-file');
 }
 
-/** Our engine's row from the download/upload suite, copied into the peers table. */
-function reuse(ctx: BenchContext, env: TargetEnv, suite: 'download' | 'upload', method: string): CaseRow | undefined {
+async function measureSide(ctx: BenchContext, env: TargetEnv, side: Side): Promise<CaseRow | undefined> {
+  const spec: CaseSpec = side.direction === 'download' ? await downloadSpec(ctx, env, side.method) : await uploadSpec(ctx, env, side.method);
+  const label = side.direction === 'download' ? downloadLabel(side.method) : uploadLabel(side.method);
+  const info = {
+    suite: 'peers' as const,
+    method: `${side.direction}/${side.method}`,
+    label: `${side.direction}: ${label}`,
+    chunkSize: ctx.plan.chunkSize,
+    concurrency: ctx.plan.concurrency,
+  };
+  return ctx.measure(env, spec, info, ctx.plan.iterations);
+}
+
+/** Our engine's row from the download/upload suite with the same settings, copied into the peers table. */
+function reuse(ctx: BenchContext, env: TargetEnv, side: Side): CaseRow | undefined {
   const row = ctx.rows.find(
-    (r) => r.suite === suite && r.profile === env.name && r.method === method && r.chunkSize === ctx.plan.chunkSize && r.concurrency === ctx.plan.concurrency,
+    (r) =>
+      r.suite === side.direction &&
+      r.profile === env.name &&
+      r.method === side.method &&
+      r.chunkSize === ctx.plan.chunkSize &&
+      r.concurrency === ctx.plan.concurrency,
   );
   if (!row) return undefined;
-  const copy: CaseRow = { ...row, suite: 'peers', method: `${suite}/${method}`, label: `${suite}: ${row.label}` };
+  const copy: CaseRow = { ...row, suite: 'peers', method: `${side.direction}/${side.method}`, label: `${side.direction}: ${row.label}` };
   delete copy.vsBase;
   ctx.rows.push(copy);
   return copy;
-}
-
-function relateTo(rows: CaseRow[], baseMethod: string): void {
-  const base = rows.find((r) => r.method === baseMethod);
-  if (!base) return;
-  for (const row of rows) row.vsBase = row.mibps.median / base.mibps.median;
 }

@@ -4,7 +4,7 @@
  * single stream and to the profile's cap.
  */
 import type { UploadCaseSpec, UploadMethod } from '../cases/case.js';
-import type { BenchContext, TargetEnv } from '../context.js';
+import type { BenchContext, RowInfo, TargetEnv } from '../context.js';
 
 const LABELS: Record<UploadMethod, string> = {
   resumable: 'single stream (ResumableUpload, 1 chunk)',
@@ -38,24 +38,14 @@ export async function uploadSpec(ctx: BenchContext, env: TargetEnv, method: Uplo
 
 export async function runUploadSuite(ctx: BenchContext, env: TargetEnv): Promise<void> {
   const methods: UploadMethod[] = ['resumable', 'simple', 'tm-file', 'tm-stream'];
-  const rows = [];
+  const cases = [];
   for (const method of methods) {
     const spec = await uploadSpec(ctx, env, method);
     const engine = method === 'tm-file' || method === 'tm-stream';
-    const row = await ctx.measure(
-      env,
-      spec,
-      {
-        suite: 'upload',
-        method,
-        label: LABELS[method],
-        ...(engine ? { chunkSize: spec.chunkSize, concurrency: spec.concurrency } : {}),
-        ...(engine ? {} : { note: 'object held in memory' }),
-      },
-      ctx.iterationsFor(env, !engine),
-    );
-    if (row) rows.push(row);
+    const info: RowInfo = { suite: 'upload', method, label: LABELS[method] };
+    if (engine) Object.assign(info, { chunkSize: spec.chunkSize, concurrency: spec.concurrency });
+    else info.note = 'object held in memory';
+    cases.push({ spec, info, iterations: ctx.iterationsFor(env, !engine) });
   }
-  const single = rows.find((r) => r.method === 'resumable');
-  if (single) for (const row of rows) row.vsBase = row.mibps.median / single.mibps.median;
+  await ctx.measureAll(env, cases, 'resumable');
 }
