@@ -5,6 +5,7 @@
  * One emulator runs at a time, each on the same store directory, so objects stored once are served by every
  * profile and no idle server competes for the two cores.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,14 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
   const started = performance.now();
   const machine = await machineInfo();
   const workDir = await mkdtemp(join(tmpdir(), 'gcs-transfer-bench-'));
+  // Ctrl-C must not leave gigabytes of payload in the temp dir. Children see the signal (same process group)
+  // or lose their IPC channel, and exit on their own.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    rmSync(workDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   progress.line(plan.description);
   const runtime = await measuredRuntime();
   progress.line(`measured code runs as ${runtime.description}`);
@@ -44,14 +53,17 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
         try {
           if (plan.suites.includes('download')) await runDownloadSuite(ctx, env, { curl: machine.curl !== undefined });
           if (plan.suites.includes('upload')) await runUploadSuite(ctx, env);
-          if (plan.suites.includes('peers') && (env.name === 'endpoint' || plan.peerProfiles.includes(env.name))) await runPeersSuite(ctx, env);
-          if (plan.suites.includes('sweep') && (env.name === 'endpoint' || plan.sweep.profiles.includes(env.name))) await runSweepSuite(ctx, env);
+          const shaped = env.capMiBps !== undefined;
+          if (plan.suites.includes('peers') && (plan.peerProfiles === 'all' || !shaped)) await runPeersSuite(ctx, env);
+          if (plan.suites.includes('sweep') && (plan.sweep.profiles === 'all' || shaped || env.name === 'endpoint')) await runSweepSuite(ctx, env);
         } finally {
           await env.emulator?.close();
         }
       }
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await rm(workDir, { recursive: true, force: true });
   }
   const caps = Object.fromEntries(plan.profiles.map((p) => [p.name, p.capMiBps]));

@@ -88,22 +88,31 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
   return { bytes: benchCase.bytes, samplesMs, cpuSec, rme, sampledPeakRssMiB, ...(externalMaxRssMiB === undefined ? {} : { externalMaxRssMiB }) };
 }
 
+// Orphaned (the bench was killed): stop measuring for nobody.
+const orphaned = (): never => process.exit(1);
+process.once('disconnect', orphaned);
+
+/** Sends the last message and lets the process end once the channel has flushed it. */
+function finish(message: RunnerMessage): void {
+  send(message);
+  process.off('disconnect', orphaned);
+  process.disconnect?.();
+}
+
 process.once('message', (request: RunRequest) => {
   runCases(request).then(
     (measurements) => {
-      send({ type: 'done', measurements, maxRssMiB: maxRssMiB() });
-      process.disconnect?.();
+      finish({ type: 'done', measurements, maxRssMiB: maxRssMiB() });
     },
     (error: unknown) => {
       const err = error instanceof Error ? error : new Error(String(error));
       const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
-      send({
+      finish({
         type: 'failed',
         caseIndex: currentCase,
         message: redactText(`${err.name}: ${err.message}${cause}`),
         ...(err.stack ? { stack: redactText(err.stack) } : {}),
       });
-      process.disconnect?.();
     },
   );
 });

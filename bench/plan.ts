@@ -9,7 +9,7 @@
  * Any explicit flag (`--size`, `--iterations`, `--suite`, `--profile`...) overrides the preset.
  */
 import { InvalidArgumentError } from '../src/errors.js';
-import { PROFILES, type NetworkProfile, type ProfileName } from './profiles.js';
+import { PROFILES, type NetworkProfile } from './profiles.js';
 import { SUITES, type SuiteName } from './results.js';
 import { formatSize, MiB } from './units.js';
 
@@ -21,8 +21,8 @@ export interface SweepPlan {
   chunkSizes: number[];
   concurrencies: number[];
   iterations: number;
-  /** Profiles the sweep runs on (intersected with the run's profiles). */
-  profiles: ProfileName[];
+  /** Which of the run's profiles the sweep runs on: the shaped ones (where tuning matters most) or all. */
+  profiles: 'shaped' | 'all';
 }
 
 /** A user-given GCS endpoint instead of the emulator. */
@@ -52,8 +52,11 @@ export interface Plan {
   shapedSingleIterations: number;
   sweep: SweepPlan;
   crc32c: { size: number; sliceSize: number; workers: number };
-  /** Profiles the peer comparison runs on. */
-  peerProfiles: ProfileName[];
+  /**
+   * Which of the run's profiles the peer comparison runs on: the unshaped one (where the client, not a capped
+   * link, is the limit, so differences between clients show) or all.
+   */
+  peerProfiles: 'unshaped' | 'all';
   endpoint?: EndpointPlan;
   seed: string;
   outDir: string;
@@ -118,9 +121,9 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         chunkSize: 8 * MiB,
         concurrency: 4,
         shapedSingleIterations: 1,
-        sweep: { size: 24 * MiB, chunkSizes: [5 * MiB, 8 * MiB], concurrencies: [2, 3], iterations: 1, profiles: ['realistic'] },
+        sweep: { size: 24 * MiB, chunkSizes: [5 * MiB, 8 * MiB], concurrencies: [2, 3], iterations: 1, profiles: 'shaped' },
         crc32c: { size: 8 * MiB, sliceSize: 2 * MiB, workers: 2 },
-        peerProfiles: ['loopback'],
+        peerProfiles: 'unshaped',
       };
     case 'full':
       return {
@@ -130,9 +133,9 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         warmup: true,
         profiles: [PROFILES.loopback, PROFILES.realistic],
         shapedSingleIterations: 2,
-        sweep: { size: 512 * MiB, chunkSizes: SWEEP_CHUNKS_FULL, concurrencies: SWEEP_CONCURRENCY_FULL, iterations: 2, profiles: ['loopback', 'realistic'] },
+        sweep: { size: 512 * MiB, chunkSizes: SWEEP_CHUNKS_FULL, concurrencies: SWEEP_CONCURRENCY_FULL, iterations: 2, profiles: 'all' },
         crc32c: { size: 512 * MiB, sliceSize: 16 * MiB, workers: 2 },
-        peerProfiles: ['loopback', 'realistic'],
+        peerProfiles: 'all',
       };
     case 'default':
       return {
@@ -147,10 +150,10 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
           chunkSizes: [8, 16, 32, 64].map((m) => m * MiB),
           concurrencies: [4, 8, 16, 32],
           iterations: 1,
-          profiles: ['realistic'],
+          profiles: 'shaped',
         },
         crc32c: { size: 128 * MiB, sliceSize: 16 * MiB, workers: 2 },
-        peerProfiles: ['loopback'],
+        peerProfiles: 'unshaped',
       };
   }
 }
