@@ -26,6 +26,7 @@ Options:
   --quick                 tiny sizes, one iteration (a smoke test; what the test suite runs)
   --full                  1 GiB objects, 5 iterations, the whole sweep on every profile (~10+ minutes)
   --size SIZE             object size, e.g. 512MiB, 1GiB
+  --sweep-size SIZE       object size of each sweep cell (default 256MiB; 512MiB with --full)
   --iterations N          measured iterations per case
   --suite LIST            comma-separated: ${SUITES.join(',')}
   --profile LIST          comma-separated: ${Object.keys(PROFILES).join(',')}
@@ -73,6 +74,7 @@ export function parseBenchArgs(argv: string[]): { help: boolean; mode: Mode; ove
       quick: { type: 'boolean' },
       full: { type: 'boolean' },
       size: { type: 'string' },
+      'sweep-size': { type: 'string' },
       iterations: { type: 'string' },
       suite: { type: 'string' },
       profile: { type: 'string' },
@@ -90,6 +92,7 @@ export function parseBenchArgs(argv: string[]): { help: boolean; mode: Mode; ove
   if (values.quick && values.full) throw new InvalidArgumentError('--quick and --full cannot be combined');
   const overrides: PlanOverrides = {};
   if (values.size !== undefined) overrides.size = parseSize(values.size, '--size');
+  if (values['sweep-size'] !== undefined) overrides.sweepSize = parseSize(values['sweep-size'], '--sweep-size');
   if (values.iterations !== undefined) overrides.iterations = positiveInteger('--iterations', values.iterations);
   if (values.suite !== undefined) overrides.suites = parseSuites(values.suite);
   if (values.profile !== undefined) overrides.profiles = parseProfiles(values.profile);

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 
 const SOURCE_DIRS = ['src', 'workers', 'bench'];
@@ -71,10 +71,19 @@ export async function compiledTree(root: string): Promise<string> {
   return target;
 }
 
-/** Keeps the cache to the current tree (older ones are dead after any source edit). */
+/**
+ * A tree may still be in use by another bench started before the sources changed (the test suite runs one),
+ * so only trees untouched for this long are removed.
+ */
+const STALE_MS = 6 * 60 * 60 * 1000;
+
+/** Removes stale trees (every source edit makes a new one; each is ~2 MB). */
 async function pruneOld(cacheRoot: string, keep: string): Promise<void> {
+  const now = Date.now();
   for (const entry of await readdir(cacheRoot, { withFileTypes: true })) {
     const path = join(cacheRoot, entry.name);
-    if (path !== keep && entry.isDirectory() && !entry.name.endsWith('.tmp')) await rm(path, { recursive: true, force: true });
+    if (path === keep || !entry.isDirectory()) continue;
+    const { mtimeMs } = await stat(path);
+    if (now - mtimeMs > STALE_MS) await rm(path, { recursive: true, force: true });
   }
 }

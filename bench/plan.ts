@@ -67,6 +67,7 @@ const SWEEP_CONCURRENCY_FULL = [2, 4, 8, 16, 32];
 
 export interface PlanOverrides {
   size?: number;
+  sweepSize?: number;
   iterations?: number;
   suites?: SuiteName[];
   profiles?: NetworkProfile[];
@@ -92,7 +93,7 @@ export function buildPlan(mode: Mode, overrides: PlanOverrides = {}, defaults: {
   };
   if (overrides.endpoint) plan.endpoint = overrides.endpoint;
   if (overrides.iterations !== undefined) plan.shapedSingleIterations = Math.min(plan.shapedSingleIterations, overrides.iterations);
-  if (overrides.size !== undefined) plan.sweep = { ...plan.sweep, size: Math.min(plan.sweep.size, overrides.size) };
+  if (overrides.sweepSize !== undefined) plan.sweep = { ...plan.sweep, size: overrides.sweepSize };
   if (plan.chunkSize < 5 * MiB) {
     throw new InvalidArgumentError(`--chunk-size must be at least 5MiB (the XML multipart minimum part size); got ${plan.chunkSize}`);
   }
@@ -146,7 +147,7 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         profiles: [PROFILES.loopback, PROFILES.realistic],
         shapedSingleIterations: 1,
         sweep: {
-          size: 128 * MiB,
+          size: 256 * MiB,
           chunkSizes: [8, 16, 32, 64].map((m) => m * MiB),
           concurrencies: [4, 8, 16, 32],
           iterations: 1,
