@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 
 const SOURCE_DIRS = ['src', 'workers', 'bench'];
@@ -41,7 +41,12 @@ export async function compiledTree(root: string): Promise<string> {
   for (const file of files) hash.update(relative(root, file)).update('\0').update(await readFile(file)).update('\0');
   const cacheRoot = join(root, 'node_modules', '.cache', 'gcs-transfer-bench');
   const target = join(cacheRoot, hash.digest('hex').slice(0, 16));
-  if (existsSync(join(target, 'package.json'))) return target;
+  if (existsSync(join(target, 'package.json'))) {
+    // Mark it in use, so another bench's pruning leaves it alone.
+    const now = new Date();
+    await utimes(target, now, now);
+    return target;
+  }
 
   // Loaded only on a cache miss: TypeScript takes about a second to import.
   const { default: ts } = await import('typescript');
