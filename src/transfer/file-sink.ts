@@ -87,8 +87,11 @@ export class FileSink {
   }
 }
 
-/** Makes a rename durable. Some platforms and file systems cannot fsync a directory; that is not an error. */
-async function syncDirectory(path: string): Promise<void> {
+/**
+ * Makes a rename in `path` durable (fsync of the directory). Some platforms and file systems cannot open or
+ * sync a directory; that is not an error: the rename is still atomic, only less durable across power loss.
+ */
+export async function syncDirectory(path: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'r');

@@ -61,8 +61,8 @@ export interface TransferManagerOptions {
    */
   concurrency?: number;
   /**
-   * Worker threads for part uploads.
-   * @default min(os.availableParallelism(), 4)
+   * Worker threads for part uploads. Each uploading thread costs about 50 MiB of resident memory.
+   * @default min(os.availableParallelism(), 2)
    */
   workers?: number;
   /**

@@ -3,8 +3,12 @@
  * when one of `concurrency` slots is free, so there are never more than `concurrency` tasks in flight, no batch
  * barriers, and a lazily generated plan of millions of parts costs nothing up front.
  */
+import { setMaxListeners } from 'node:events';
 import { abortErrorFor, linkedController } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
+
+/** Abort listeners one task may hold at once (with room to spare): a request, its body and a write wait. */
+const LISTENERS_PER_TASK = 4;
 
 export interface SlidingWindowOptions {
   concurrency: number;
@@ -25,6 +29,9 @@ export async function runSlidingWindow<T>(
 ): Promise<void> {
   const slots = new Semaphore(options.concurrency);
   const { controller, dispose } = linkedController(options.signal);
+  // Every task in flight holds a few abort listeners on this signal (transport, body reader, back-pressure
+  // wait), so Node's default warning threshold of 10 would fire at a concurrency of 4 without any leak.
+  setMaxListeners(LISTENERS_PER_TASK * options.concurrency + 10, controller.signal);
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const fail = (error: unknown): void => {
