@@ -9,12 +9,15 @@ import type { SweepCell } from './results.js';
 const PANEL_W = 440;
 const PANEL_H = 290;
 const MARGIN = { top: 34, right: 96, bottom: 44, left: 60 };
-const TITLE_H = 30;
+const TITLE_H = 46;
+const MIN_WIDTH = 540;
 /** Colour-blind-safe palette (Okabe–Ito). */
 const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
 
 export interface ChartOptions {
   title: string;
+  /** A second, smaller line under the title (machine, date, object size). */
+  subtitle?: string;
   /** Aggregate cap per profile, MiB/s, drawn as a dashed line. */
   caps?: Partial<Record<string, number>>;
 }
@@ -22,13 +25,17 @@ export interface ChartOptions {
 export function sweepChartSvg(cells: readonly SweepCell[], options: ChartOptions): string {
   const directions = unique(cells.map((c) => c.direction));
   const profiles = unique(cells.map((c) => c.profile));
-  const width = Math.max(1, profiles.length) * PANEL_W;
+  // Wide enough for the title even with a single panel per row.
+  const width = Math.max(MIN_WIDTH, profiles.length * PANEL_W);
   const height = TITLE_H + Math.max(1, directions.length) * PANEL_H;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(options.title)}</text>`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`,
   ];
+  if (options.subtitle) {
+    parts.push(`<text x="${width / 2}" y="34" text-anchor="middle" fill="#555">${escapeXml(options.subtitle)}</text>`);
+  }
   directions.forEach((direction, row) => {
     profiles.forEach((profile, col) => {
       const panelCells = cells.filter((c) => c.direction === direction && c.profile === profile);
@@ -45,7 +52,10 @@ function panel(cells: readonly SweepCell[], title: string, x0: number, y0: numbe
   const plotH = PANEL_H - MARGIN.top - MARGIN.bottom;
   const chunks = unique(cells.map((c) => c.chunkSize)).sort((a, b) => a - b);
   const concurrencies = unique(cells.map((c) => c.concurrency)).sort((a, b) => a - b);
-  const yMax = niceCeiling(Math.max(...cells.map((c) => c.mibps), cap ?? 0) * 1.08);
+  const top = Math.max(...cells.map((c) => c.mibps), cap ?? 0) * 1.05;
+  const step = niceStep(top / 5);
+  const ticks = Math.max(1, Math.ceil(top / step));
+  const yMax = step * ticks;
   const logMin = Math.log2(chunks[0] ?? 1);
   const logMax = Math.log2(chunks[chunks.length - 1] ?? 1);
   const xOf = (chunk: number): number =>
@@ -55,8 +65,8 @@ function panel(cells: readonly SweepCell[], title: string, x0: number, y0: numbe
   const out: string[] = [`<g transform="translate(${x0 + MARGIN.left},${y0 + MARGIN.top})">`];
   out.push(`<text x="${plotW / 2}" y="-14" text-anchor="middle" font-size="12" font-weight="bold">${escapeXml(title)}</text>`);
   // Horizontal grid and y labels.
-  for (let i = 0; i <= 4; i++) {
-    const value = (yMax / 4) * i;
+  for (let i = 0; i <= ticks; i++) {
+    const value = step * i;
     const y = yOf(value);
     out.push(`<line x1="0" y1="${fmt(y)}" x2="${plotW}" y2="${fmt(y)}" stroke="#e5e5e5"/>`);
     out.push(`<text x="-6" y="${fmt(y + 4)}" text-anchor="end">${Math.round(value)}</text>`);
@@ -91,8 +101,8 @@ function panel(cells: readonly SweepCell[], title: string, x0: number, y0: numbe
   return out.join('\n');
 }
 
-/** 1, 2 or 5 times a power of ten, at least `value`: readable axis ends. */
-function niceCeiling(value: number): number {
+/** 1, 2, 2.5 or 5 times a power of ten, at least `value`: grid steps that read well (25, 50, 100...). */
+function niceStep(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;

@@ -14,7 +14,7 @@ import { buildPlan, type Mode, type PlanOverrides } from './plan.js';
 import { parseProfiles, PROFILES } from './profiles.js';
 import { formatReport, ProgressReporter } from './report.js';
 import { SUITES, writeResultsJson, type SuiteName } from './results.js';
-import { parseSize } from './units.js';
+import { formatSize, parseSize } from './units.js';
 
 export const BENCH_HELP = `Usage: gcs-transfer bench [options]     (or: npm run bench -- [options])
 
@@ -136,7 +136,8 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     await mkdir(outDir, { recursive: true });
     chart = join(outDir, 'sweep.svg');
     const caps = Object.fromEntries(run.settings.profiles.map((p) => [p.name, p.capMiBps]));
-    await writeFile(chart, sweepChartSvg(run.sweep, { title: `TransferManager throughput by chunk size and concurrency (${run.machine.cores} cores, ${run.startedAt.slice(0, 10)})`, caps }));
+    const subtitle = `${formatSize(run.settings.sweepSize ?? run.settings.size)} objects · ${run.machine.cores} × ${run.machine.cpus} · ${run.startedAt.slice(0, 10)}`;
+    await writeFile(chart, sweepChartSvg(run.sweep, { title: 'TransferManager throughput by chunk size and concurrency', subtitle, caps }));
   }
   process.stdout.write(parsed.json ? `${JSON.stringify(run, null, 2)}\n` : formatReport(run, { json, ...(chart ? { chart } : {}) }));
   return run.failures.length > 0 ? ExitCode.TransferFailed : ExitCode.Ok;
