@@ -26,8 +26,9 @@ import {
   UnvalidatedError,
 } from '../errors.js';
 import { RawChunkedDownload } from '../media/chunked-download.js';
+import { parseContentRange } from '../media/content-range.js';
 import type { GcsEndpoint } from '../transport/endpoint.js';
-import type { Transport } from '../transport/transport.js';
+import { headerValue, type Transport } from '../transport/transport.js';
 import { abortErrorFor, throwIfAborted } from '../util/abort.js';
 import { formatObjectRef, type ObjectRef } from './object-ref.js';
 import type { CompletedRange, DownloadCheckpoint, DownloadResult, ResolvedTransferOptions } from './options.js';
@@ -138,9 +139,18 @@ export class DownloadJob {
     const { start, discard, limit } = discoveryRange(this.#completed, settings.chunkSize);
     const index = this.#ranges++;
     await this.#target.open(index, signal);
-    const receiver = this.#receiver(index, start, limit, discard);
+    // The size is in the first answer's Content-Range: report it with the first bytes, not after the chunk.
+    let attempt: RawChunkedDownload | undefined;
+    let sized = false;
+    const receiver = this.#receiver(index, start, limit, discard, () => {
+      if (sized || attempt === undefined) return;
+      const range = parseContentRange(String(headerValue(attempt.lastHeaders, 'content-range')));
+      if (range === undefined) return;
+      sized = true;
+      this.#options.progress.setTotals({ bytes: range.total });
+    });
     // A generation the caller asked for that does not exist is a NotFound; one a resume expects is a change.
-    const download = await this.#fetch(receiver, url, start + limit - 1, signal, resume?.generation);
+    const download = await this.#fetch(receiver, url, start + limit - 1, signal, resume?.generation, (d) => (attempt = d));
     const size = download.totalBytes ?? 0;
     const generation = download.generation;
     if (resume && generation !== undefined && generation !== resume.generation) {
@@ -171,6 +181,7 @@ export class DownloadJob {
     endInclusive: number,
     signal: AbortSignal,
     pinned: string | undefined,
+    onAttempt?: (download: RawChunkedDownload) => void,
   ): Promise<RawChunkedDownload> {
     const { settings } = this.#options;
     for (let attempt = 1; ; attempt++) {
@@ -179,6 +190,7 @@ export class DownloadJob {
       const stream = receiver.attemptStream();
       const download = new RawChunkedDownload(url, endInclusive - from + 1, stream, { start: from, end: endInclusive });
       download.retryStrategy = settings.retry;
+      onAttempt?.(download);
       try {
         await download.consumeNextChunk(this.#context.transport, {
           signal,
@@ -203,14 +215,17 @@ export class DownloadJob {
     }
   }
 
-  #receiver(index: number, start: number, limit: number, discard = 0): RangeReceiver {
+  #receiver(index: number, start: number, limit: number, discard = 0, onFirstBytes?: () => void): RangeReceiver {
     return new RangeReceiver({
       index,
       start,
       limit,
       discard,
       store: this.#target,
-      onBytes: (count) => this.#options.progress.addBytes(count),
+      onBytes: (count) => {
+        onFirstBytes?.();
+        this.#options.progress.addBytes(count);
+      },
     });
   }
 

@@ -69,6 +69,7 @@ export class ProgressTracker {
   }
 
   addParts(count = 1): void {
+    if (count === 0) return;
     this.#partsDone += count;
     this.#changed();
   }

@@ -118,6 +118,8 @@ test('progress: totals known after discovery, bytes and parts only grow, a final
   await tm.downloadFile('gs://dlt/progress', join(h.dir, 'progress'), { onProgress: (p) => seen.push(p) });
   const last = seen.at(-1);
   assert.deepEqual({ ...last, elapsedMs: 0 }, { bytesDone: 8 * CHUNK, bytesTotal: 8 * CHUNK, partsDone: 8, partsTotal: 8, elapsedMs: 0 });
+  // The size comes with the first bytes of discovery, so no snapshot shows bytes without a total.
+  assert.ok(seen.every((p) => p.bytesTotal === 8 * CHUNK), JSON.stringify(seen));
   for (let i = 1; i < seen.length; i++) {
     assert.ok((seen[i] as ProgressSnapshot).bytesDone >= (seen[i - 1] as ProgressSnapshot).bytesDone);
     assert.ok((seen[i] as ProgressSnapshot).partsDone >= (seen[i - 1] as ProgressSnapshot).partsDone);
