@@ -290,7 +290,11 @@ export class MultipartJob {
     }
     let cleanup: MultipartCleanup = 'left-for-resume';
     let note = 'the upload was left open for resume';
-    if (!this.#options.keepOnFailure) {
+    if (isNoSuchUpload(error) && !this.#finalizeSent) {
+      // Nothing to cancel or keep: e.g. a resume of an upload that was completed or cancelled meanwhile.
+      cleanup = 'none';
+      note = `upload ${uploadId} no longer exists on the server`;
+    } else if (!this.#options.keepOnFailure) {
       try {
         await this.#container.cancel(this.#context.transport, {
           signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS),
@@ -350,6 +354,10 @@ export class MultipartJob {
     const { timeout } = this.#options.settings;
     return { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}) };
   }
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  return error instanceof NotFound && error.gcsCode === 'NoSuchUpload';
 }
 
 /** A 2xx answer that broke the protocol, or a checksum failure: worth sending the part again. */

@@ -225,3 +225,15 @@ test('keepOnFailure with an abort leaves the upload open for a later resume', as
   await tm.uploadFile(path, 'gs://upf/abort-keep', { resume: { uploadId, parts } });
   assert.ok((await objectBytes(h.emulator, 'upf', 'abort-keep')).equals(data));
 });
+
+test('resuming an upload that no longer exists fails with cleanup none, without a cancel request', async () => {
+  const events: UploadCheckpoint[] = [];
+  await tm.uploadFile(path, 'gs://upf/gone', { onCheckpoint: (e) => events.push(e) });
+  h.emulator.reset();
+  await assert.rejects(tm.uploadFile(path, 'gs://upf/gone', { resume: { uploadId: uploadIdOf(events) } }), {
+    code: 'ERR_GCS_MPU_FAILED',
+    cleanup: 'none',
+    message: /no longer exists/,
+  });
+  assert.equal(h.emulator.metrics.snapshot().requests['mpu-abort'], 0);
+});
