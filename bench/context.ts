@@ -117,9 +117,9 @@ export class BenchContext {
     return createTransport({ endpoint: env.target.endpoint, auth: env.target.auth });
   }
 
-  /** Iterations for a case: single streams on a shaped profile get fewer (see `Plan.shapedSingleIterations`). */
-  iterationsFor(env: TargetEnv, singleStream: boolean): number {
-    return singleStream && env.capMiBps !== undefined ? this.plan.shapedSingleIterations : this.plan.iterations;
+  /** Object size and iterations for a case: single streams on a shaped profile get less (see `Plan.shapedSingle`). */
+  workloadFor(env: TargetEnv, singleStream: boolean): { size: number; iterations: number } {
+    return singleStream && env.capMiBps !== undefined ? this.plan.shapedSingle : { size: this.plan.size, iterations: this.plan.iterations };
   }
 
   /**
@@ -270,4 +270,9 @@ export function relateTo(rows: readonly CaseRow[], baseMethod: string): void {
   const base = rows.find((r) => r.method === baseMethod);
   if (!base) return;
   for (const row of rows) row.vsBase = row.mibps.median / base.mibps.median;
+}
+
+/** Joins the notes that apply into a row's `note` ('' when none do). */
+export function notes(...parts: (string | undefined)[]): string {
+  return parts.filter((part): part is string => Boolean(part)).join(', ');
 }

@@ -36,11 +36,13 @@ export const PROFILES: Readonly<Record<ProfileName, NetworkProfile>> = {
     summary: '20 MiB/s per connection, 200 MiB/s total, 30 ms to first byte',
     rationale:
       'A cloud VM talking to GCS: one stream is held to a fraction of the link by per-flow limits and TCP ' +
-      'window growth, so the aggregate is 10 streams wide and the single stream can at best reach 10 % of it. ' +
-      '30 ms to the first byte is a typical GCS time-to-first-byte from a VM in the same region. The absolute ' +
-      'numbers are half of the 40/400 MiB/s suggested in issue 5 because this 2-core machine cannot push ' +
-      '400 MiB/s through a shaped emulator and a verifying client at the same time (both would be CPU-bound ' +
-      'and the cap would never be the limit); the 10:1 ratio that makes the profile interesting is kept.',
+      'window growth, so the aggregate is 10 streams wide and one stream reaches at most 10 % of it. 30 ms ' +
+      'to the first byte is a typical GCS time-to-first-byte from a VM in the same region. The absolute ' +
+      'numbers are half of the 40/400 MiB/s suggested in issue 5 because this 2-core machine cannot serve ' +
+      '400 MiB/s through the shaped emulator: a client that only discards bytes got 350 MiB/s (87 %) of a ' +
+      '400 MiB/s cap but 185-196 MiB/s (93-98 %) of a 200 MiB/s cap. The 10:1 ratio that makes the profile ' +
+      'interesting is kept. Uploads are further limited by the emulator itself: CompleteMultipartUpload ' +
+      're-reads and re-writes the whole object (1-2.5 s per 512 MiB here), which no client can avoid.',
     shaping: { perConnectionBytesPerSec: 20 * MiB, aggregateBytesPerSec: 200 * MiB, firstByteDelayMs: 30 },
     capMiBps: 200,
   },

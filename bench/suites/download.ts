@@ -3,7 +3,8 @@
  * stream, plus `curl -o` as the loopback yardstick. Ratios are to the single stream and to the profile's cap.
  */
 import type { DownloadCaseSpec, DownloadMethod } from '../cases/case.js';
-import type { BenchContext, RowInfo, TargetEnv } from '../context.js';
+import { notes, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
+import { shortSize } from '../units.js';
 
 const LABELS: Record<DownloadMethod, string> = {
   single: 'single stream (RawDownload → file)',
@@ -43,12 +44,13 @@ export async function runDownloadSuite(ctx: BenchContext, env: TargetEnv, option
   }
   const cases = [];
   for (const method of methods) {
-    const spec = await downloadSpec(ctx, env, method);
     const engine = method === 'tm-file' || method === 'tm-stream';
+    const { size, iterations } = ctx.workloadFor(env, !engine);
+    const spec = await downloadSpec(ctx, env, method, size);
     const info: RowInfo = { suite: 'download', method, label: LABELS[method] };
     if (engine) Object.assign(info, { chunkSize: spec.chunkSize, concurrency: spec.concurrency });
-    if (method === 'curl') info.note = 'curl process';
-    cases.push({ spec, info, iterations: ctx.iterationsFor(env, !engine) });
+    info.note = notes(method === 'curl' ? 'curl process' : undefined, size === ctx.plan.size ? undefined : `${shortSize(size)} object`);
+    cases.push({ spec, info, iterations });
   }
   await ctx.measureAll(env, cases, 'single');
 }

@@ -4,7 +4,8 @@
  * single stream and to the profile's cap.
  */
 import type { UploadCaseSpec, UploadMethod } from '../cases/case.js';
-import type { BenchContext, RowInfo, TargetEnv } from '../context.js';
+import { notes, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
+import { shortSize } from '../units.js';
 
 const LABELS: Record<UploadMethod, string> = {
   resumable: 'single stream (ResumableUpload, 1 chunk)',
@@ -40,12 +41,13 @@ export async function runUploadSuite(ctx: BenchContext, env: TargetEnv): Promise
   const methods: UploadMethod[] = ['resumable', 'simple', 'tm-file', 'tm-stream'];
   const cases = [];
   for (const method of methods) {
-    const spec = await uploadSpec(ctx, env, method);
     const engine = method === 'tm-file' || method === 'tm-stream';
+    const { size, iterations } = ctx.workloadFor(env, !engine);
+    const spec = await uploadSpec(ctx, env, method, size);
     const info: RowInfo = { suite: 'upload', method, label: LABELS[method] };
     if (engine) Object.assign(info, { chunkSize: spec.chunkSize, concurrency: spec.concurrency });
-    else info.note = 'object held in memory';
-    cases.push({ spec, info, iterations: ctx.iterationsFor(env, !engine) });
+    info.note = notes(engine ? undefined : 'object held in memory', size === ctx.plan.size ? undefined : `${shortSize(size)} object`);
+    cases.push({ spec, info, iterations });
   }
   await ctx.measureAll(env, cases, 'resumable');
 }
