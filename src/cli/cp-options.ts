@@ -53,6 +53,12 @@ export const CP_SPEC: CommandSpec = {
       description: 'Cut and retry a request silent for this long (500ms, 30s, 2m)',
       default: '60s',
     },
+    'max-retry-time': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'Give up on a request after retrying transient failures for this long',
+      default: '10m',
+    },
     'no-resume': { type: 'boolean', description: 'Neither resume from nor save resume state' },
     restart: { type: 'boolean', description: 'Discard saved state (cancelling its upload) and start over' },
     'state-dir': {
@@ -97,6 +103,8 @@ export interface CpOptions {
   requireValidation: boolean;
   contentType?: string;
   readTimeoutMs?: number;
+  /** Retry budget of each request, in ms. */
+  maxRetryMs?: number;
   /** `auto`: resume and save state; `restart`: discard saved state, then save; `off`: neither. */
   resume: 'auto' | 'restart' | 'off';
   stateDir: string;
@@ -157,6 +165,8 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
     options.readTimeoutMs = parseDuration(readTimeout, '--read-timeout');
     if (options.readTimeoutMs < 1) throw new InvalidArgumentError(`--read-timeout: expected more than 0, got '${readTimeout}'`);
   }
+  const maxRetryTime = stringFlag(parsed, 'max-retry-time');
+  if (maxRetryTime !== undefined) options.maxRetryMs = parseDuration(maxRetryTime, '--max-retry-time');
   return options;
 }
 

@@ -78,7 +78,7 @@ export class CpReporter {
    * when the same command can resume.
    */
   failure(error: unknown, kept?: string): number {
-    this.#progress.finish();
+    this.#progress.finish('failed');
     const interrupted = error instanceof AbortError && this.#io.signal?.aborted === true;
     let code: number = exitCodeFor(error);
     if (interrupted) code = this.#io.signal?.reason === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;

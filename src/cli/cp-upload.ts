@@ -6,7 +6,6 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { AbortError, InvalidArgumentError, MultipartUploadError, type GcsTransferError } from '../errors.js';
-import { XMLMPUContainer } from '../media/xml-mpu-container.js';
 import {
   UploadJournal,
   planUploadResume,
@@ -17,14 +16,10 @@ import {
 } from '../transfer/journal-upload.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
 import type { TransferUploadOptions, UploadCheckpoint, UploadResult } from '../transfer/options.js';
-import { createTransport } from '../transport/create-transport.js';
-import { GcsEndpoint } from '../transport/endpoint.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
 import type { CpSummary } from './cp-report.js';
 import { formatSize } from './sizes.js';
-
-/** Bound on cancelling an abandoned upload: it is housekeeping, and must not hold up the new upload. */
-const CANCEL_TIMEOUT_MS = 30_000;
+import { openHousekeeping } from './upload-housekeeping.js';
 
 export async function copyUpload(context: CpContext): Promise<CpOutcome> {
   return context.options.local === '-' ? uploadFromStdin(context) : uploadFromFile(context, context.options.local);
@@ -78,8 +73,14 @@ async function uploadFromFile(context: CpContext, path: string): Promise<CpOutco
       return { ok: true, summary: summarize(result, path, identity.object, resumedBytes) };
     } catch (error) {
       if (plan.resume && isUploadGone(error) && signal?.aborted !== true) {
-        reporter.note('starting over: the interrupted upload no longer exists on the server (completed, cancelled or expired)');
+        // Killed after sending the complete request, the last run may have finished after all.
+        const done = await alreadyUploaded(context, source, fingerprint.size, plan.resume.parts.length);
         await journal?.remove();
+        if (done) {
+          reporter.note('the interrupted upload had been completed: the object already holds exactly this file');
+          return { ok: true, summary: { ...done, source: path, destination: identity.object } };
+        }
+        reporter.note('starting over: the interrupted upload no longer exists on the server (completed, cancelled or expired)');
         plan = fresh;
         continue;
       }
@@ -147,14 +148,45 @@ async function journalWritten(journal: UploadJournal): Promise<boolean> {
  */
 async function cancelAbandoned(context: CpContext, source: string, uploadId: string): Promise<void> {
   const { options, reporter, tm } = context;
-  const transport = createTransport({ endpoint: tm.endpoint, ...(options.auth === undefined ? {} : { auth: options.auth }) });
+  const housekeeping = openHousekeeping(tm.endpoint, options.auth, options.remote);
   try {
-    const url = new GcsEndpoint(tm.endpoint).xmlObjectUrl(options.remote.bucket, options.remote.name);
-    await new XMLMPUContainer(url, source, { uploadId }).cancel(transport, { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
-    reporter.note('cancelled the interrupted upload');
+    const outcome = await housekeeping.cancel(uploadId, source);
+    reporter.note(outcome === 'cancelled' ? 'cancelled the interrupted upload' : 'the interrupted upload no longer exists on the server');
   } catch (error) {
     reporter.note(`could not cancel the interrupted upload (${(error as Error).message}); it stays open until cancelled or removed by a lifecycle rule`);
   } finally {
-    await transport.close();
+    await housekeeping.close();
+  }
+}
+
+/** The summary of an upload found complete on the server, identical to the file; undefined otherwise. */
+async function alreadyUploaded(
+  context: CpContext,
+  source: string,
+  size: number,
+  parts: number,
+): Promise<Omit<CpSummary, 'source' | 'destination'> | undefined> {
+  const { options, tm, signal } = context;
+  const started = performance.now();
+  const housekeeping = openHousekeeping(tm.endpoint, options.auth, options.remote);
+  try {
+    const found = await housekeeping.matchesFile(source, size, signal);
+    if (found === undefined) return undefined;
+    return {
+      direction: 'upload',
+      bytes: size,
+      crc32c: found.crc32c,
+      validated: true,
+      ...(found.generation === undefined ? {} : { generation: found.generation }),
+      parts,
+      elapsedMs: Math.round(performance.now() - started),
+      resumedBytes: size,
+      method: 'multipart',
+    };
+  } catch {
+    // Could not tell: uploading again is always correct.
+    return undefined;
+  } finally {
+    await housekeeping.close();
   }
 }

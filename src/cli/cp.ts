@@ -4,6 +4,7 @@
  */
 import { TransferManager } from '../transfer/transfer-manager.js';
 import type { TransferManagerOptions } from '../transfer/options.js';
+import { RetryStrategy } from '../transport/retry.js';
 import { renderHelp } from './args.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
 import { copyDownload } from './cp-download.js';
@@ -46,5 +47,6 @@ function managerOptions(options: CpOptions): TransferManagerOptions {
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.readTimeoutMs === undefined ? {} : { timeout: { readMs: options.readTimeoutMs } }),
+    ...(options.maxRetryMs === undefined ? {} : { retry: new RetryStrategy({ maxCumulativeRetryMs: options.maxRetryMs }) }),
   };
 }

@@ -76,9 +76,12 @@ export class ProgressRenderer {
     this.#stream.write(`${message}\n`);
   }
 
-  /** Draws the final state and moves off the bar's line. Call once, whether the transfer worked or not. */
-  finish(): void {
-    if (this.#mode !== 'none' && this.#last !== undefined) this.#draw(this.#last, true);
+  /**
+   * Ends the display: after a success, draws the final totals; after a failure, only moves off the bar's line
+   * (a "done" line would mislead). Call once.
+   */
+  finish(outcome: 'done' | 'failed' = 'done'): void {
+    if (outcome === 'done' && this.#mode !== 'none' && this.#last !== undefined) this.#draw(this.#last, true);
     this.#clearBar();
   }
 

@@ -12,11 +12,10 @@
  * find out: ranges are pinned to the journal's generation, and a different one is a SourceChangedError.
  */
 import { stat } from 'node:fs/promises';
-import { Crc32cHasher } from '../checksum/crc32c.js';
-import { fileRangeStream } from '../media/upload-source.js';
 import { throwIfAborted } from '../util/abort.js';
 import { PARTIAL_SUFFIX } from './file-sink.js';
 import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
+import { fileRangeCrc32c } from './journal-verify.js';
 import type { CompletedRange, DownloadCheckpoint } from './options.js';
 
 /** The journal sits beside the partial file: `<dest>.partial.json`. */
@@ -88,7 +87,8 @@ export async function planDownloadResume(
   let rejected = 0;
   for (const range of state.ranges) {
     throwIfAborted(options.signal);
-    if (range.end <= partialSize && (await rangeCrc32c(dest + PARTIAL_SUFFIX, range)) === range.crc32c) kept.push(range);
+    const crc32c = range.end <= partialSize ? await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options) : undefined;
+    if (crc32c === range.crc32c) kept.push(range);
     else rejected += 1;
   }
   const notes =
@@ -163,19 +163,6 @@ export class DownloadJournal {
     await this.#writer.flush().catch(() => undefined);
     await removeJournalFile(this.#writer.path);
   }
-}
-
-async function rangeCrc32c(path: string, range: CompletedRange): Promise<number | undefined> {
-  const hasher = new Crc32cHasher();
-  const stream = fileRangeStream(path, range.start, range.end);
-  try {
-    for await (const chunk of stream) hasher.update(chunk as Uint8Array);
-  } catch {
-    return undefined;
-  } finally {
-    stream.destroy();
-  }
-  return hasher.length === range.end - range.start ? hasher.value : undefined;
 }
 
 function parseState(data: unknown): DownloadJournalState | undefined {

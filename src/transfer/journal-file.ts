@@ -6,7 +6,7 @@
  * holding an upload ID is enough to write to that upload.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Owner read/write only. */
@@ -17,7 +17,7 @@ const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
 
 /** Replaces `path` with `data` as JSON, atomically and durably. */
 export async function writeJournalFile(path: string, data: unknown): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = join(dirname(path), `${tempPrefix(path)}${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   // 'wx': never follow or reuse something already at the temp name.
   const handle = await open(temp, 'wx', JOURNAL_FILE_MODE);
   try {
@@ -64,11 +64,43 @@ export async function readJournalFile(path: string): Promise<{ data: unknown } |
   }
 }
 
-/** Removes a journal; a missing one is fine. */
+/** Removes a journal, and temp files that killed writers left beside it; a missing journal is fine. */
 export async function removeJournalFile(path: string): Promise<void> {
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
+  await removeStaleTemps(path);
+}
+
+/** Temp files of `path` are named `.<name>.<pid>.<random>.tmp`. */
+function tempPrefix(path: string): string {
+  return `.${basename(path)}.`;
+}
+
+/**
+ * A writer killed between creating its temp file and renaming it leaves the temp file behind. Those whose
+ * writer process is gone are removed (a live one may be mid-write: another process working on the same path).
+ */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = tempPrefix(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    // Our own temp files may be mid-write in this process.
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    await unlink(join(dirname(path), name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -98,6 +130,8 @@ export class JournalWriter<T> {
   #hasPending = false;
   #running: Promise<void> | undefined;
   #error: unknown;
+  /** Whether temp files of killed writers have been swept (once, before the first write). */
+  #cleaned = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -123,6 +157,10 @@ export class JournalWriter<T> {
 
   async #drain(): Promise<void> {
     try {
+      if (!this.#cleaned) {
+        this.#cleaned = true;
+        await removeStaleTemps(this.#path);
+      }
       while (this.#hasPending) {
         const state = this.#pending;
         this.#hasPending = false;

@@ -57,3 +57,20 @@ test('JournalWriter reports a failed write on flush', async () => {
     await assert.rejects(writer.flush(), { code: 'ENOENT' });
   });
 });
+
+test('temp files left by a killed writer are swept; a live writer\'s are not', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'j.json');
+    // pid 2^22+1 is above Linux's default pid_max, so no such process exists.
+    const dead = join(dir, `.j.json.${2 ** 22 + 1}.deadbeef.tmp`);
+    const live = join(dir, `.j.json.${process.ppid}.cafebabe.tmp`);
+    await writeFile(dead, '{');
+    await writeFile(live, '{');
+    const writer = new JournalWriter<{ n: number }>(path);
+    await writer.write({ n: 1 });
+    assert.deepEqual((await readdir(dir)).sort(), [live.slice(dir.length + 1), 'j.json'].sort());
+    await writeFile(dead, '{');
+    await removeJournalFile(path);
+    assert.deepEqual(await readdir(dir), [live.slice(dir.length + 1)]);
+  });
+});
