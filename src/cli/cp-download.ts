@@ -3,7 +3,7 @@
  * engine's `FILE.partial` are kept when the run fails or is interrupted, and the next identical command
  * continues from them; see journal-download.ts for what is checked before anything is reused.
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc32cHasher } from '../checksum/crc32c.js';
@@ -71,13 +71,16 @@ async function downloadToFile(context: CpContext, dest: string): Promise<CpOutco
         plan = fresh;
         continue;
       }
-      // The engine keeps FILE.partial for us unless its bytes proved corrupt; the journal goes with it.
-      const partialKept = journal !== undefined && (await exists(dest + PARTIAL_SUFFIX));
-      if (partialKept) await journal.flush().catch(() => undefined);
-      else await journal?.remove();
-      return partialKept
-        ? { ok: false, error, kept: `${dest}${PARTIAL_SUFFIX} and ${downloadJournalPath(dest)}` }
-        : { ok: false, error };
+      // The engine keeps FILE.partial for us unless its bytes proved corrupt; the journal goes with it. With no
+      // range recorded there is nothing worth resuming, and an empty partial file would only be litter.
+      const resumable = journal !== undefined && journal.rangeCount > 0 && (await exists(dest + PARTIAL_SUFFIX));
+      if (resumable) {
+        await journal.flush().catch(() => undefined);
+        return { ok: false, error, kept: `${dest}${PARTIAL_SUFFIX} and ${downloadJournalPath(dest)}` };
+      }
+      await journal?.remove();
+      if (journal !== undefined) await rm(dest + PARTIAL_SUFFIX, { force: true });
+      return { ok: false, error };
     }
   }
 }

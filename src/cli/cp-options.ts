@@ -177,17 +177,20 @@ function resumeMode(noResume: boolean, restart: boolean): CpOptions['resume'] {
   return noResume ? 'off' : restart ? 'restart' : 'auto';
 }
 
-/** `gs://bucket/` as a destination takes the local file's name, as `cp file dir/` does. */
+/**
+ * An upload to `gs://bucket` or to a name ending in `/` takes the local file's name, as `cp file dir/` does.
+ */
 function parseRemote(remote: string, local: string, direction: CpOptions['direction']): ObjectRef {
   let value = remote;
-  if (direction === 'upload' && /^gs:\/\/[^/]+\/?$/.test(remote)) {
+  if (direction === 'upload' && (remote.endsWith('/') || /^gs:\/\/[^/]+$/.test(remote))) {
     if (local === '-') throw new InvalidArgumentError(`an upload from stdin needs an object name: gs://BUCKET/OBJECT, got '${remote}'`);
     value = `${remote.replace(/\/?$/, '/')}${basename(local)}`;
   }
   try {
     return parseObjectRef(value, direction === 'download' ? 'SRC' : 'DST');
   } catch (error) {
-    throw new InvalidArgumentError(`'${remote}' is not a valid gs://BUCKET/OBJECT: ${(error as Error).message}`, { cause: error });
+    // The library's message already says what is wrong; it becomes this one's tail rather than a cause line.
+    throw new InvalidArgumentError(`'${remote}' is not a valid gs://BUCKET/OBJECT: ${(error as Error).message}`);
   }
 }
 

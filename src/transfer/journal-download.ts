@@ -132,6 +132,11 @@ export class DownloadJournal {
     };
   }
 
+  /** Completed ranges recorded (an earlier run's included): zero means there is nothing worth resuming. */
+  get rangeCount(): number {
+    return this.#state.generation === undefined ? 0 : this.#state.ranges.length;
+  }
+
   /** The engine's `onCheckpoint`: called synchronously, in order. */
   readonly onCheckpoint = (event: DownloadCheckpoint): void => {
     if (event.type === 'discovered') {
