@@ -24,7 +24,7 @@ With no options: the default run (256 MiB objects, under 3 minutes on 2 cores).
 
 Options:
   --quick                 tiny sizes, one iteration (a smoke test; what the test suite runs)
-  --full                  1 GiB objects, 5 iterations, the whole sweep on every profile (~10+ minutes)
+  --full                  1 GiB objects, warm-ups, the whole sweep and peers on every profile (~15 minutes)
   --size SIZE             object size, e.g. 512MiB, 1GiB
   --sweep-size SIZE       object size of each sweep cell (default 256MiB; 512MiB with --full)
   --iterations N          measured iterations per case

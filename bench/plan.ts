@@ -2,8 +2,10 @@
  * What a run measures: sizes, iterations, profiles, the sweep grid. Three presets:
  *
  * - `default` (`npm run bench`, no flags): must finish in under 3 minutes on a 2-core machine, so the headline
- *   suites use a 256 MiB object and the sweep a reduced grid on the realistic profile, where tuning matters;
- * - `full` (`--full`): the 1 GiB object of issue 5, more iterations, the whole grid on both profiles;
+ *   suites use a 256 MiB object (64 MiB for single streams on the shaped profile), the peer comparison runs on
+ *   loopback only, and the sweep is a 3 × 3 grid on the realistic profile, where tuning matters;
+ * - `full` (`--full`): the 1 GiB object of issue 5, a warm-up before every case, the whole grid on both
+ *   profiles, the peer comparison on both (about 15 minutes on 2 cores);
  * - `quick` (`--quick`): tiny sizes, one iteration; it runs inside the test suite so the harness cannot rot.
  *
  * Any explicit flag (`--size`, `--iterations`, `--suite`, `--profile`...) overrides the preset.
@@ -134,11 +136,11 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
       return {
         ...common,
         size: 1024 * MiB,
-        iterations: 5,
+        iterations: 3,
         warmup: true,
         profiles: [PROFILES.loopback, PROFILES.realistic],
         shapedSingle: { size: 256 * MiB, iterations: 1 },
-        sweep: { size: 512 * MiB, chunkSizes: SWEEP_CHUNKS_FULL, concurrencies: SWEEP_CONCURRENCY_FULL, iterations: 2, profiles: 'all' },
+        sweep: { size: 512 * MiB, chunkSizes: SWEEP_CHUNKS_FULL, concurrencies: SWEEP_CONCURRENCY_FULL, iterations: 1, profiles: 'all' },
         crc32c: { size: 512 * MiB, sliceSize: 16 * MiB, workers: 2 },
         peerProfiles: 'all',
       };
