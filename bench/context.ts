@@ -113,6 +113,7 @@ export class BenchContext {
     return payload;
   }
 
+  /** A transport for the harness's own requests (seeding checks, verification), closed by the caller. */
   transport(env: TargetEnv): Transport {
     return createTransport({ endpoint: env.target.endpoint, auth: env.target.auth });
   }

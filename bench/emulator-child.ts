@@ -33,7 +33,7 @@ async function shutdown(): Promise<void> {
 process.on('message', (request: EmulatorChildRequest) => {
   if (request.type === 'usage') {
     const { bytesIn, bytesOut } = emulator.metrics.snapshot();
-    send({ type: 'usage', cpuSec: cpuSeconds(), maxRssMiB: maxRssMiB(), bytesIn, bytesOut });
+    send({ type: 'usage', id: request.id, cpuSec: cpuSeconds(), maxRssMiB: maxRssMiB(), bytesIn, bytesOut });
   } else if (request.type === 'put') {
     emulator.putObject(request.bucket, request.name, createReadStream(request.file)).then(
       (result) => send({ type: 'put', size: result.size, crc32c: result.crc32c }),

@@ -14,12 +14,12 @@ export interface EmulatorChildOptions {
 }
 
 export type EmulatorChildRequest =
-  | { type: 'usage' }
+  | { type: 'usage'; id: number }
   | { type: 'put'; bucket: string; name: string; file: string }
   | { type: 'close' };
 export type EmulatorChildMessage =
   | { type: 'ready'; url: string }
-  | ({ type: 'usage' } & EmulatorUsage)
+  | ({ type: 'usage'; id: number } & EmulatorUsage)
   | { type: 'put'; size: number; crc32c: string }
   | { type: 'put-failed'; message: string };
 
@@ -37,6 +37,7 @@ export class EmulatorProcess {
   readonly url: string;
   readonly profile: NetworkProfile;
   #child: ChildProcess;
+  #requests = 0;
 
   private constructor(child: ChildProcess, url: string, profile: NetworkProfile) {
     this.#child = child;
@@ -74,8 +75,14 @@ export class EmulatorProcess {
 
   /** The emulator process's CPU seconds, peak RSS and byte counters so far. */
   async usage(): Promise<EmulatorUsage> {
-    const reply = waitFor(this.#child, (m): m is Extract<EmulatorChildMessage, { type: 'usage' }> => m.type === 'usage', AbortSignal.timeout(10_000));
-    this.#child.send({ type: 'usage' } satisfies EmulatorChildRequest);
+    // Numbered, so that overlapping calls (a progress poll and a measurement) each get their own answer.
+    const id = ++this.#requests;
+    const reply = waitFor(
+      this.#child,
+      (m): m is Extract<EmulatorChildMessage, { type: 'usage' }> => m.type === 'usage' && m.id === id,
+      AbortSignal.timeout(10_000),
+    );
+    this.#child.send({ type: 'usage', id } satisfies EmulatorChildRequest);
     const { cpuSec, maxRssMiB, bytesIn, bytesOut } = await reply;
     return { cpuSec, maxRssMiB, bytesIn, bytesOut };
   }
