@@ -35,7 +35,7 @@ Options:
   --endpoint URL          measure against this GCS endpoint instead of the emulator (profiles do not apply)
   --bucket NAME           bucket on --endpoint (required with it)
   --auth adc|none         credentials for --endpoint (default adc)
-  --out DIR               results folder (default bench/results)
+  --out DIR               results folder (default bench/results/ in the project)
   --json                  print the results as JSON instead of the report
   --quiet                 no progress lines
   -h, --help              this text

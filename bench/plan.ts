@@ -10,6 +10,7 @@
  *
  * Any explicit flag (`--size`, `--iterations`, `--suite`, `--profile`...) overrides the preset.
  */
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../src/errors.js';
 import { PROFILES, type NetworkProfile } from './profiles.js';
 import { SUITES, type SuiteName } from './results.js';
@@ -115,7 +116,8 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
     chunkSize: defaults.chunkSize,
     concurrency: defaults.concurrency,
     seed: 'gcs-transfer-bench-v1',
-    outDir: 'bench/results',
+    // Next to this file, whatever the working directory (bench/results/ is git-ignored).
+    outDir: fileURLToPath(new URL('./results', import.meta.url)),
   };
   switch (mode) {
     case 'quick':
