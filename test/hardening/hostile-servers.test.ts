@@ -35,7 +35,9 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hostile-'));
   source = join(dir, 'upload.bin');
   await writeFile(source, randomBytes(5 * MiB + 1000));
-  elsewhere = await startHostileServer((_req, res) => res.end('you should not be here'));
+  elsewhere = await startHostileServer((_req, res) => {
+    res.end('you should not be here');
+  });
 });
 
 after(async () => {
