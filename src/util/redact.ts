@@ -90,7 +90,10 @@ export function redactHeaders(
     if (SECRET_HEADERS.has(name)) out[name] = REDACTED;
     else if (name === 'location' || name === 'content-location') {
       out[name] = Array.isArray(value) ? value.map(redactUrl) : redactUrl(value);
-    } else out[name] = value;
+    } else {
+      // Any other header may echo a credential back (a debugging proxy, a hostile server): scrub its text too.
+      out[name] = Array.isArray(value) ? value.map(redactText) : redactText(value);
+    }
   }
   return out;
 }
