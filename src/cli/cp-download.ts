@@ -19,14 +19,13 @@ import {
 import { formatObjectRef } from '../transfer/object-ref.js';
 import { DEFAULT_CHUNK_SIZE, type DownloadCheckpoint } from '../transfer/options.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
+import { summaryOf } from './cp-report.js';
 import { formatSize } from './sizes.js';
 
-export async function copyDownload(context: CpContext): Promise<CpOutcome> {
-  return context.options.local === '-' ? downloadToStdout(context) : downloadToFile(context, context.options.local);
-}
-
-async function downloadToFile(context: CpContext, dest: string): Promise<CpOutcome> {
+/** Downloads into `options.local`, resuming from (and keeping) the journal unless `--no-resume`. */
+export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
   const { tm, options, reporter, signal } = context;
+  const dest = options.local;
   const identity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote) };
   const fresh: DownloadResumePlan = { reusedBytes: 0, notes: [] };
   // The new run truncates FILE.partial, which would make any saved journal a lie.
@@ -51,18 +50,7 @@ async function downloadToFile(context: CpContext, dest: string): Promise<CpOutco
       await journal?.remove();
       return {
         ok: true,
-        summary: {
-          direction: 'download',
-          source: identity.object,
-          destination: dest,
-          bytes: result.bytes,
-          crc32c: result.crc32c,
-          validated: result.validated,
-          ...(result.generation === undefined ? {} : { generation: result.generation }),
-          parts: result.parts,
-          elapsedMs: result.elapsedMs,
-          resumedBytes: plan.reusedBytes,
-        },
+        summary: summaryOf(result, { direction: 'download', source: identity.object, destination: dest, resumedBytes: plan.reusedBytes }),
       };
     } catch (error) {
       if (plan.resume && error instanceof SourceChangedError && signal?.aborted !== true) {
@@ -90,7 +78,7 @@ async function downloadToFile(context: CpContext, dest: string): Promise<CpOutco
  * known good once the stream has ended: the engine fails it after the last byte if the whole-object CRC32C
  * does not match, so the exit code is the verdict.
  */
-async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
+export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
   const { tm, options, reporter, signal, io } = context;
   let discovered: Extract<DownloadCheckpoint, { type: 'discovered' }> | undefined;
   const started = performance.now();

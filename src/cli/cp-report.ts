@@ -4,6 +4,7 @@
  * local paths and our (redacted) error messages are ever printed: no URLs with query strings, no headers.
  */
 import { AbortError } from '../errors.js';
+import type { DownloadResult, UploadResult } from '../transfer/options.js';
 import type { ProgressSnapshot } from '../transfer/progress.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { describeFailure, jsonFailure, type CliIo, type OutputStream } from './io.js';
@@ -27,6 +28,23 @@ export interface CpSummary {
   resumedBytes: number;
   /** Uploads: one request, or a multipart upload. */
   method?: 'single' | 'multipart';
+}
+
+/** The summary of an engine result. */
+export function summaryOf(
+  result: DownloadResult | UploadResult,
+  where: Pick<CpSummary, 'direction' | 'source' | 'destination' | 'resumedBytes'>,
+): CpSummary {
+  return {
+    ...where,
+    bytes: result.bytes,
+    crc32c: result.crc32c,
+    validated: result.validated,
+    ...(result.generation === undefined ? {} : { generation: result.generation }),
+    parts: result.parts,
+    elapsedMs: result.elapsedMs,
+    ...('method' in result ? { method: result.method } : {}),
+  };
 }
 
 export interface CpReporterOptions {

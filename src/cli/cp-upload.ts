@@ -15,18 +15,16 @@ import {
   type UploadResumePlan,
 } from '../transfer/journal-upload.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
-import type { TransferUploadOptions, UploadCheckpoint, UploadResult } from '../transfer/options.js';
+import type { TransferUploadOptions, UploadCheckpoint } from '../transfer/options.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
-import type { CpSummary } from './cp-report.js';
+import { summaryOf, type CpSummary } from './cp-report.js';
 import { formatSize } from './sizes.js';
 import { openHousekeeping } from './upload-housekeeping.js';
 
-export async function copyUpload(context: CpContext): Promise<CpOutcome> {
-  return context.options.local === '-' ? uploadFromStdin(context) : uploadFromFile(context, context.options.local);
-}
-
-async function uploadFromFile(context: CpContext, path: string): Promise<CpOutcome> {
+/** Uploads the file `options.local`, resuming from (and keeping) the journal unless `--no-resume`. */
+export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
   const { tm, options, reporter, signal } = context;
+  const path = options.local;
   let source: string;
   let fingerprint: SourceFingerprint;
   try {
@@ -70,7 +68,7 @@ async function uploadFromFile(context: CpContext, path: string): Promise<CpOutco
       });
       await journal?.remove();
       const resumedBytes = result.method === 'multipart' ? result.bytes - sentBytes : 0;
-      return { ok: true, summary: summarize(result, path, identity.object, resumedBytes) };
+      return { ok: true, summary: summaryOf(result, { direction: 'upload', source: path, destination: identity.object, resumedBytes }) };
     } catch (error) {
       if (plan.resume && isUploadGone(error) && signal?.aborted !== true) {
         // Killed after sending the complete request, the last run may have finished after all.
@@ -93,11 +91,11 @@ async function uploadFromFile(context: CpContext, path: string): Promise<CpOutco
 }
 
 /** Streams stdin into the object. Not resumable: stdin cannot be read again. A failed upload is cancelled. */
-async function uploadFromStdin(context: CpContext): Promise<CpOutcome> {
+export async function uploadFromStdin(context: CpContext): Promise<CpOutcome> {
   const { tm, options, io } = context;
   try {
     const result = await tm.uploadStream(io.stdin, options.remote, uploadOptions(context));
-    return { ok: true, summary: summarize(result, '-', formatObjectRef(options.remote), 0) };
+    return { ok: true, summary: summaryOf(result, { direction: 'upload', source: '-', destination: formatObjectRef(options.remote), resumedBytes: 0 }) };
   } catch (error) {
     return { ok: false, error };
   }
@@ -109,22 +107,6 @@ function uploadOptions(context: CpContext): TransferUploadOptions {
     onProgress: reporter.onProgress,
     ...(signal ? { signal } : {}),
     ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-  };
-}
-
-function summarize(result: UploadResult, source: string, destination: string, resumedBytes: number): CpSummary {
-  return {
-    direction: 'upload',
-    source,
-    destination,
-    bytes: result.bytes,
-    crc32c: result.crc32c,
-    validated: result.validated,
-    ...(result.generation === undefined ? {} : { generation: result.generation }),
-    parts: result.parts,
-    elapsedMs: result.elapsedMs,
-    resumedBytes,
-    method: result.method,
   };
 }
 

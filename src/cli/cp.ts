@@ -7,10 +7,10 @@ import type { TransferManagerOptions } from '../transfer/options.js';
 import { RetryStrategy } from '../transport/retry.js';
 import { renderHelp } from './args.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
-import { copyDownload } from './cp-download.js';
+import { downloadToFile, downloadToStdout } from './cp-download.js';
 import { CP_SPEC, parseCpOptions, type CpOptions } from './cp-options.js';
 import { CpReporter } from './cp-report.js';
-import { copyUpload } from './cp-upload.js';
+import { uploadFromFile, uploadFromStdin } from './cp-upload.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
@@ -31,11 +31,18 @@ export async function runCp(argv: readonly string[], io: CliIo): Promise<number>
   let outcome: CpOutcome;
   try {
     const context: CpContext = { tm, options, reporter, io, ...(io.signal ? { signal: io.signal } : {}) };
-    outcome = options.direction === 'download' ? await copyDownload(context) : await copyUpload(context);
+    outcome = await copy(context);
   } finally {
     await tm.close();
   }
   return outcome.ok ? reporter.success(outcome.summary) : reporter.failure(outcome.error, outcome.kept);
+}
+
+/** The four kinds of copy: `-` is stdin for uploads and stdout for downloads. */
+function copy(context: CpContext): Promise<CpOutcome> {
+  const stdio = context.options.local === '-';
+  if (context.options.direction === 'download') return stdio ? downloadToStdout(context) : downloadToFile(context);
+  return stdio ? uploadFromStdin(context) : uploadFromFile(context);
 }
 
 function managerOptions(options: CpOptions): TransferManagerOptions {

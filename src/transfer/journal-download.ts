@@ -116,8 +116,6 @@ export async function removeDownloadJournal(dest: string): Promise<void> {
 export class DownloadJournal {
   readonly #writer: JournalWriter<DownloadJournalState>;
   readonly #state: DownloadJournalState;
-  /** A write failure (disk full, permissions) must not fail the download; it is reported by `flush()`. */
-  #failed: unknown;
 
   /** `resumed` lists the ranges an earlier run completed and this one reuses. */
   constructor(dest: string, identity: DownloadIdentity, resumed?: { generation: string; ranges: readonly CompletedRange[] }) {
@@ -151,22 +149,17 @@ export class DownloadJournal {
       if (this.#state.generation === undefined) return;
       this.#state.ranges.push({ start: event.start, end: event.end, crc32c: event.crc32c });
     }
-    // The live state is fine to hand over: the writer serialises it synchronously when its turn comes.
-    this.#writer.write(this.#state).catch((error: unknown) => {
-      this.#failed ??= error;
-    });
+    this.#writer.write(this.#state);
   };
 
-  /** Waits for pending writes; rejects with the first write failure, if any. */
-  async flush(): Promise<void> {
-    await this.#writer.flush().catch(() => undefined);
-    if (this.#failed !== undefined) throw this.#failed;
+  /** Waits for pending writes; rejects with the first write failure (the transfer itself went on). */
+  flush(): Promise<void> {
+    return this.#writer.flush();
   }
 
   /** Removes the journal (after success, or when its state is worthless). */
-  async remove(): Promise<void> {
-    await this.#writer.flush().catch(() => undefined);
-    await removeJournalFile(this.#writer.path);
+  remove(): Promise<void> {
+    return this.#writer.remove();
   }
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDirectory } from './file-sink.js';
 
 /** Owner read/write only. */
 export const JOURNAL_FILE_MODE = 0o600;
@@ -104,25 +105,10 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * fsync on a directory makes a rename in it durable on Linux. Some platforms and file systems refuse to open
- * or sync a directory; the rename is still atomic there, only its durability across power loss is weaker.
- */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(directory, 'r');
-    await handle.sync();
-  } catch {
-    // See above: best effort by design.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Serialises the writes of one journal: callers hand it the latest state as often as they like; at most one
- * write is in flight, and only the newest pending state is written next (intermediate ones are superseded).
- * `flush()` resolves once the newest state handed in is durable.
+ * Serialises the writes of one journal: callers hand it the latest state as often as they like (from
+ * synchronous checkpoint hooks); at most one write is in flight, and only the newest pending state is written
+ * next (intermediate ones are superseded). A failed write (disk full) never throws at the caller of `write`,
+ * because a journal that cannot be saved must not fail the transfer; `flush()` reports it.
  */
 export class JournalWriter<T> {
   readonly #path: string;
@@ -141,18 +127,26 @@ export class JournalWriter<T> {
     return this.#path;
   }
 
-  /** Queues `state` to be written. A failed write surfaces on the next `flush()`. */
-  write(state: T): Promise<void> {
+  /**
+   * Queues `state` to be written. The object may be the caller's live state: it is serialised when its turn
+   * comes, so the newest content is what reaches the disk.
+   */
+  write(state: T): void {
     this.#pending = state;
     this.#hasPending = true;
     this.#running ??= this.#drain();
-    return this.flush();
   }
 
   /** Resolves when everything handed in so far is on disk; rejects with the first write failure. */
   async flush(): Promise<void> {
     while (this.#running) await this.#running;
     if (this.#error !== undefined) throw this.#error;
+  }
+
+  /** Waits for pending writes (whatever their outcome), then removes the journal. */
+  async remove(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    await removeJournalFile(this.#path);
   }
 
   async #drain(): Promise<void> {

@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CompletedPart } from '../errors.js';
-import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
+import { JournalWriter, readJournalFile } from './journal-file.js';
 import type { UploadCheckpoint } from './options.js';
 
 /** What a journal must match to be reused: the same file to the same object through the same endpoint. */
@@ -114,7 +114,6 @@ export class UploadJournal {
   readonly #writer: JournalWriter<UploadJournalState>;
   readonly #state: UploadJournalState;
   readonly #parts = new Map<number, CompletedPart>();
-  #failed: unknown;
 
   /** `resumed` is the state an earlier run recorded and this run continues. */
   constructor(
@@ -147,21 +146,17 @@ export class UploadJournal {
       this.#parts.set(event.partNumber, { partNumber: event.partNumber, etag: event.etag, crc32c: event.crc32c, size: event.size });
     }
     this.#state.parts = [...this.#parts.values()].sort((a, b) => a.partNumber - b.partNumber);
-    this.#writer.write(this.#state).catch((error: unknown) => {
-      this.#failed ??= error;
-    });
+    this.#writer.write(this.#state);
   };
 
-  /** Waits for pending writes; rejects with the first write failure, if any. */
-  async flush(): Promise<void> {
-    await this.#writer.flush().catch(() => undefined);
-    if (this.#failed !== undefined) throw this.#failed;
+  /** Waits for pending writes; rejects with the first write failure (the transfer itself went on). */
+  flush(): Promise<void> {
+    return this.#writer.flush();
   }
 
   /** Removes the journal (after success, or when the upload it records is gone). */
-  async remove(): Promise<void> {
-    await this.#writer.flush().catch(() => undefined);
-    await removeJournalFile(this.#writer.path);
+  remove(): Promise<void> {
+    return this.#writer.remove();
   }
 }
 
