@@ -47,6 +47,9 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
   try {
     if (plan.suites.includes('crc32c')) await runCrc32cSuite(ctx);
     const transferSuites = plan.suites.filter((s) => s !== 'crc32c');
+    // The sweep runs where a network, not CPU contention, sets the pace: the shaped profiles, or whatever the
+    // run has when it has none (loopback alone, a real endpoint).
+    const anyShaped = !plan.endpoint && plan.profiles.some((p) => p.capMiBps !== undefined);
     if (transferSuites.length > 0) {
       for (const open of targets(plan, workDir, runtime)) {
         const env = await open();
@@ -55,7 +58,7 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
           if (plan.suites.includes('upload')) await runUploadSuite(ctx, env);
           const shaped = env.capMiBps !== undefined;
           if (plan.suites.includes('peers') && (plan.peerProfiles === 'all' || !shaped)) await runPeersSuite(ctx, env);
-          if (plan.suites.includes('sweep') && (plan.sweep.profiles === 'all' || shaped || env.name === 'endpoint')) await runSweepSuite(ctx, env);
+          if (plan.suites.includes('sweep') && (shaped || !anyShaped)) await runSweepSuite(ctx, env);
         } finally {
           await env.emulator?.close();
         }

@@ -1,13 +1,13 @@
 /**
  * Turns the sweep into recommended `TransferManager` defaults, one setting per direction that is good on every
- * profile measured: for each (chunk size, concurrency) the score is its worst throughput, across profiles, as
- * a fraction of that profile's best cell. The highest score wins; settings within 2 % of it count as equal, and
- * then fewer connections, then smaller chunks, win (kinder to the server, less memory per transfer).
+ * profile swept: for each (chunk size, concurrency) the score is its worst throughput, across profiles, as a
+ * fraction of that profile's best cell. The highest score wins; settings within 5 % of it (about the
+ * run-to-run noise of one cell) count as equal, and then fewer connections, then smaller chunks, win (kinder
+ * to the server, less memory per stream upload).
  */
-import { formatSize } from './units.js';
 import type { Recommendation, SweepCell } from './results.js';
 
-const TIE = 0.02;
+const TIE = 0.05;
 
 export function recommendDefaults(cells: readonly SweepCell[]): Recommendation[] {
   const out: Recommendation[] = [];
@@ -36,7 +36,7 @@ export function recommendDefaults(cells: readonly SweepCell[]): Recommendation[]
       direction,
       chunkSize: pick.chunkSize,
       concurrency: pick.concurrency,
-      reason: `${detail} (fewest connections within ${TIE * 100} % of the top score; chunk ${formatSize(pick.chunkSize)})`,
+      reason: `${detail} (the fewest connections within ${TIE * 100} % of the top score)`,
     });
   }
   return out;
