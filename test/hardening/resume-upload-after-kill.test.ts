@@ -49,6 +49,14 @@ function recordedBytes(j: Journal | undefined): number {
   return (j?.parts ?? []).reduce((total, part) => total + part.size, 0);
 }
 
+/**
+ * Keeps a run from finishing before the test kills it: every complete request is refused (503, retried with
+ * back-off), and the emulator never assembles the object. `killWhen` clears it (emulator.reset()).
+ */
+function holdCompletion(): void {
+  h.emulator.faults.add({ match: { op: 'mpu-complete' }, fault: 'status:503', times: 1_000_000 });
+}
+
 const partsJournaled = (count: number) => async () => {
   const j = await journal();
   return j?.uploadId !== undefined && j.parts.length >= count;
@@ -56,6 +64,7 @@ const partsJournaled = (count: number) => async () => {
 
 for (const killAfterParts of [0, 1]) {
   test(`SIGKILL after ${killAfterParts} part(s): the re-run reconciles with ListParts and sends only the rest`, async () => {
+    holdCompletion();
     const first = startCli(args, { env: h.env });
     await h.killWhen(first, partsJournaled(killAfterParts), `${killAfterParts} parts journaled`);
     const saved = await journal();
@@ -119,6 +128,7 @@ test('SIGKILL after the server completed the upload: the re-run recognises the o
 });
 
 test('SIGKILL, then the local file changes: the re-run cancels the old upload, starts over and says why', async () => {
+  holdCompletion();
   const first = startCli(args, { env: h.env });
   await h.killWhen(first, partsJournaled(1), '1 part journaled');
   const changed = Buffer.from(content);
@@ -141,6 +151,7 @@ test('SIGKILL, then the local file changes: the re-run cancels the old upload, s
 });
 
 test('--restart discards the saved upload; --no-resume neither reads nor writes a journal', async () => {
+  holdCompletion();
   const first = startCli(args, { env: h.env });
   await h.killWhen(first, partsJournaled(1), '1 part journaled');
   const restarted = await runCliProcess([...args, '--restart'], { env: h.env });
@@ -149,6 +160,7 @@ test('--restart discards the saved upload; --no-resume neither reads nor writes 
   assert.equal(h.emulator.metrics.snapshot().requests['mpu-list-parts'], 0);
   assert.deepEqual(await journalFiles(), []);
   h.emulator.reset();
+  holdCompletion();
   const plain = startCli([...args, '--no-resume'], { env: h.env });
   await h.killWhen(plain, async () => h.emulator.metrics.snapshot().requests['mpu-upload-part'] >= 2, 'parts in flight');
   assert.deepEqual(await journalFiles(), []);
