@@ -131,7 +131,7 @@ export class BenchContext {
   async measure(env: TargetEnv | undefined, spec: CaseSpec, info: RowInfo, iterations: number): Promise<CaseRow | undefined> {
     const where = env ? env.name : 'cpu';
     const title = `${info.suite} · ${where} · ${info.label}`;
-    this.progress.line(`${title}: ${iterations} iteration(s)${this.plan.warmup ? ' + warm-up' : ''}`);
+    this.progress.start(`${title}: ${iterations} iteration(s)${this.plan.warmup ? ' + warm-up' : ''}`);
     const before = await env?.emulator?.usage();
     const stopProgress = this.#watchProgress(env, title, spec, iterations, before);
     let measurement: CaseMeasurement;
@@ -189,7 +189,7 @@ export class BenchContext {
 
   /** Runs several cases in one child (the sweep); rows are not recorded, measurements are returned. */
   async measureMany(env: TargetEnv, specs: CaseSpec[], iterations: number, title: string): Promise<CaseMeasurement[] | undefined> {
-    this.progress.line(`${title}: ${specs.length} cells × ${iterations} iteration(s)`);
+    this.progress.start(`${title}: ${specs.length} cells × ${iterations} iteration(s)`);
     let done = 0;
     try {
       const run = await runInChild(
@@ -203,6 +203,7 @@ export class BenchContext {
         },
         { runtime: this.runtime },
       );
+      this.progress.line(`${title}: ${specs.length} cells done`);
       return run.measurements;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

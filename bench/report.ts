@@ -33,6 +33,15 @@ export class ProgressReporter {
     this.#out.write(`[${this.#elapsed()}] ${text}\n`);
   }
 
+  /**
+   * A step starting: transient on a terminal (its result line replaces it), a permanent line elsewhere, so a
+   * log shows what was running if the bench hangs.
+   */
+  start(text: string): void {
+    if (this.#tty) this.update(text);
+    else this.line(text);
+  }
+
   /** How far the running step is; shown only on a terminal, overwritten by the next update. */
   update(text: string): void {
     if (!this.#tty) return;
