@@ -51,9 +51,31 @@ export class ResumeHarness {
     assert.equal(run.child.exitCode, null, `the transfer finished before the kill point (${what}):\n${run.stderr}`);
     run.child.kill(signal);
     const exit = await run.exited;
-    await waitFor(() => this.emulator.metrics.snapshot().inFlight === 0, 10_000, 'the killed requests to end');
+    await this.#quiescent();
     this.emulator.reset();
     return exit;
+  }
+
+  /**
+   * Waits until the emulator is done with the killed process: no request in flight, and byte counters that no
+   * longer move (a shaped server may still be draining what the dead connection had already buffered).
+   */
+  async #quiescent(): Promise<void> {
+    let last = '';
+    let stableSince = Date.now();
+    await waitFor(
+      () => {
+        const { inFlight, bytesIn, bytesOut } = this.emulator.metrics.snapshot();
+        const now = `${inFlight}/${bytesIn}/${bytesOut}`;
+        if (now !== last) {
+          last = now;
+          stableSince = Date.now();
+        }
+        return inFlight === 0 && Date.now() - stableSince >= 200;
+      },
+      10_000,
+      'the killed requests to end',
+    );
   }
 
   /** The object's bytes, read back over the XML API. */
