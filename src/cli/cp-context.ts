@@ -1,4 +1,5 @@
 /** What the two directions of `cp` share: the manager, the parsed options, the reporter and the stop signal. */
+import { AbortError, MultipartUploadError, isRetryable } from '../errors.js';
 import type { TransferManager } from '../transfer/transfer-manager.js';
 import type { CpOptions } from './cp-options.js';
 import type { CpReporter, CpSummary } from './cp-report.js';
@@ -15,3 +16,14 @@ export interface CpContext {
 
 /** How a copy ended. `kept` names the state saved for a resume, when there is some. */
 export type CpOutcome = { ok: true; summary: CpSummary } | { ok: false; error: unknown; kept?: string };
+
+/**
+ * Whether saved state is worth keeping after `error`: the run was interrupted, or it failed on something
+ * transient (network, timeout, 408/429/5xx) that outlasted the retries, so the same command may well succeed
+ * later. After a refusal (403, 404, a changed object, corrupt data) a re-run would fail the same way, and an
+ * open multipart upload would only be billed.
+ */
+export function worthResuming(error: unknown): boolean {
+  if (error instanceof AbortError) return true;
+  return isRetryable(error instanceof MultipartUploadError ? error.cause : error);
+}

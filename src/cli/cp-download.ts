@@ -18,7 +18,7 @@ import {
 } from '../transfer/journal-download.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
 import { DEFAULT_CHUNK_SIZE, type DownloadCheckpoint } from '../transfer/options.js';
-import type { CpContext, CpOutcome } from './cp-context.js';
+import { worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf } from './cp-report.js';
 import { formatSize } from './sizes.js';
 
@@ -60,8 +60,9 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
         continue;
       }
       // The engine keeps FILE.partial for us unless its bytes proved corrupt; the journal goes with it. With no
-      // range recorded there is nothing worth resuming, and an empty partial file would only be litter.
-      const resumable = journal !== undefined && journal.rangeCount > 0 && (await exists(dest + PARTIAL_SUFFIX));
+      // range recorded, or after a failure a re-run would repeat, the partial file would only be litter.
+      const resumable =
+        journal !== undefined && journal.rangeCount > 0 && worthResuming(error) && (await exists(dest + PARTIAL_SUFFIX));
       if (resumable) {
         await journal.flush().catch(() => undefined);
         return { ok: false, error, kept: `${dest}${PARTIAL_SUFFIX} and ${downloadJournalPath(dest)}` };

@@ -16,7 +16,7 @@ import {
 } from '../transfer/journal-upload.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
 import type { TransferUploadOptions, UploadCheckpoint } from '../transfer/options.js';
-import type { CpContext, CpOutcome } from './cp-context.js';
+import { worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf, type CpSummary } from './cp-report.js';
 import { formatSize } from './sizes.js';
 import { openHousekeeping } from './upload-housekeeping.js';
@@ -83,7 +83,13 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
         continue;
       }
       const leftOpen = error instanceof AbortError || (error instanceof MultipartUploadError && error.cleanup === 'left-for-resume');
-      if (journal !== undefined && leftOpen && (await journalWritten(journal))) return { ok: false, error, kept: journal.path };
+      if (journal !== undefined && leftOpen && worthResuming(error) && (await journalWritten(journal))) {
+        return { ok: false, error, kept: journal.path };
+      }
+      // Kept open for a resume that a re-run could not complete: cancel it rather than leave it billed.
+      if (error instanceof MultipartUploadError && error.cleanup === 'left-for-resume' && error.uploadId !== undefined) {
+        await cancelAbandoned(context, source, error.uploadId);
+      }
       await journal?.remove();
       return { ok: false, error };
     }
@@ -125,17 +131,17 @@ async function journalWritten(journal: UploadJournal): Promise<boolean> {
 }
 
 /**
- * Cancels an upload an earlier run left open and that cannot be continued (the file changed, or --restart), so
- * it is not billed forever. Best effort: a failure is reported and the new upload goes ahead.
+ * Cancels an upload that cannot be continued (the file changed, --restart, or a failure a re-run would
+ * repeat), so it is not billed forever. Best effort: a failure is reported, nothing else depends on it.
  */
 async function cancelAbandoned(context: CpContext, source: string, uploadId: string): Promise<void> {
   const { options, reporter, tm } = context;
   const housekeeping = openHousekeeping(tm.endpoint, options.auth, options.remote);
   try {
     const outcome = await housekeeping.cancel(uploadId, source);
-    reporter.note(outcome === 'cancelled' ? 'cancelled the interrupted upload' : 'the interrupted upload no longer exists on the server');
+    reporter.note(outcome === 'cancelled' ? 'cancelled the unfinished upload' : 'the unfinished upload no longer exists on the server');
   } catch (error) {
-    reporter.note(`could not cancel the interrupted upload (${(error as Error).message}); it stays open until cancelled or removed by a lifecycle rule`);
+    reporter.note(`could not cancel the unfinished upload (${(error as Error).message}); it stays open until cancelled or removed by a lifecycle rule`);
   } finally {
     await housekeeping.close();
   }

@@ -220,3 +220,47 @@ test('SIGTERM mid-download exits 143, keeps the partial file and journal, and th
   assert.ok((await readFile(join(dir, 'term.bin'))).equals(content));
   assert.ok(emulator.metrics.snapshot().bytesOut <= 2 * MiB + 1);
 });
+
+test('state is kept only when a re-run can succeed: after a refusal the partial file goes, the upload is cancelled', async () => {
+  await emulator.putObject('bkt', 'refused.bin', randomBytes(3 * MiB));
+  emulator.faults.add({ match: { op: 'media', object: 'refused.bin' }, fault: 'status:403', skip: 2, times: 100 });
+  const download = await cli(cp('--chunk-size', '512k', '-j', '1', 'gs://bkt/refused.bin', 'refused.bin'));
+  emulator.faults.clear();
+  assert.equal(download.code, 3, download.stderr);
+  assert.doesNotMatch(download.stderr, /re-run the same command/);
+  assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('refused.bin')), []);
+
+  await writeFile(join(dir, 'refused-up.bin'), randomBytes(5 * MiB + 10));
+  emulator.metrics.reset();
+  emulator.faults.add({ match: { op: 'mpu-upload-part', object: 'refused-up.bin' }, fault: 'status:403', times: 100 });
+  const upload = await cli(cp('--chunk-size', '5MiB', 'refused-up.bin', 'gs://bkt/refused-up.bin'));
+  emulator.faults.clear();
+  assert.equal(upload.code, 3, upload.stderr);
+  assert.match(upload.stderr, /cancelled the unfinished upload/);
+  assert.doesNotMatch(upload.stderr, /re-run the same command/);
+  assert.equal(emulator.metrics.snapshot().requests['mpu-abort'], 1);
+  assert.deepEqual(await readdir(join(dir, 'state', 'uploads')), []);
+});
+
+test('an upload that outlasts its retries on transient errors keeps its state, and the re-run resumes it', async () => {
+  const content = randomBytes(2 * 5 * MiB + 10);
+  await writeFile(join(dir, 'flaky-up.bin'), content);
+  emulator.metrics.reset();
+  // Part 1 goes through; every other part meets a 503 until the retry budget is spent.
+  emulator.faults.add({ match: { op: 'mpu-upload-part', object: 'flaky-up.bin' }, fault: 'status:503', skip: 1, times: 1000 });
+  const first = await cli(cp('--chunk-size', '5MiB', '-j', '1', '--max-retry-time', '200ms', 'flaky-up.bin', 'gs://bkt/flaky-up.bin'));
+  emulator.faults.clear();
+  assert.equal(first.code, 3, first.stderr);
+  assert.match(first.stderr, /re-run the same command to resume \(saved state: .*state\/uploads\/[0-9a-f]{32}\.json\)/);
+  assert.equal(emulator.metrics.snapshot().requests['mpu-abort'], 0, 'the upload is left open for the re-run');
+  emulator.metrics.reset();
+  const second = await cli(cp('--chunk-size', '5MiB', 'flaky-up.bin', 'gs://bkt/flaky-up.bin'));
+  assert.equal(second.code, 0, second.stderr);
+  const metrics = emulator.metrics.snapshot();
+  assert.equal(metrics.requests['mpu-initiate'], 0);
+  assert.equal(metrics.requests['mpu-list-parts'], 1);
+  assert.equal(metrics.requests['mpu-upload-part'], 2, 'part 1 is reused; parts 2 and 3 are sent');
+  assert.match(second.stderr, /5\.0 MiB reused from the interrupted run/);
+  const stored = Buffer.from(await (await fetch(`${emulator.url}/bkt/flaky-up.bin`)).arrayBuffer());
+  assert.ok(stored.equals(content), 'byte-exact');
+});
