@@ -51,6 +51,19 @@ test('redactHeaders hides secret headers, lower-cases names, redacts location UR
   assert.equal(isSecretHeader('x-goog-hash'), false);
 });
 
+test('redactHeaders scrubs credentials a server echoes back in any other header', () => {
+  const out = redactHeaders({
+    'x-debug-request': 'GET /b/o authorization: Bearer ya29.leaked-token',
+    'x-echo-url': ['https://h/b/o?X-Goog-Signature=deadbeef&alt=media'],
+    'x-plain': 'nothing secret here',
+  });
+  assert.deepEqual(out, {
+    'x-debug-request': 'GET /b/o authorization: Bearer REDACTED',
+    'x-echo-url': ['https://h/b/o?X-Goog-Signature=REDACTED&alt=media'],
+    'x-plain': 'nothing secret here',
+  });
+});
+
 test('redactText removes bearer tokens, ya29 tokens and signatures from free text', () => {
   assert.equal(redactText('Authorization: Bearer abc.def-ghi'), 'Authorization: Bearer REDACTED');
   assert.equal(redactText('token ya29.a0AfH6SMB leaked'), 'token ya29.REDACTED leaked');
