@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { parseCommandLine, parseInteger, renderHelp, stringFlag, type CommandSpec } from '../cli/args.js';
-import { parseSize } from '../cli/sizes.js';
+import { parseDuration, parseSize } from '../cli/sizes.js';
 import { startEmulator, type EmulatorOptions } from './index.js';
 import type { ShapingOptions } from './shaping.js';
 
@@ -31,13 +31,6 @@ function parseRate(value: string, flag: string): number {
   const bytes = parseSize(value.replace(/\/s$/i, ''), flag);
   if (bytes <= 0) throw new InvalidArgumentError(`${flag}: expected a positive rate such as 40MiB, got '${value}'`);
   return bytes;
-}
-
-/** `250`, `250ms`, `1.5s` → milliseconds. */
-function parseDuration(value: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/i.exec(value.trim());
-  if (!match) throw new InvalidArgumentError(`${flag}: expected a duration such as 20ms, 1s or 250, got '${value}'`);
-  return Number(match[1]) * ((match[2] ?? 'ms').toLowerCase() === 's' ? 1000 : 1);
 }
 
 /** Parses the command line into emulator options (exported for tests). Throws InvalidArgumentError. */

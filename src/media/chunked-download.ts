@@ -24,7 +24,7 @@ import { assertDestination, openSink, type DownloadSink } from './download-sink.
 import { generationOf, pinGeneration, servedGeneration } from './generation.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkHeaders, checkInteger, checkUrl } from './upload-arguments.js';
+import { checkHeaders, checkInteger, checkUrl } from './arguments.js';
 
 export interface ChunkedDownloadOptions {
   /**

@@ -29,7 +29,7 @@ import { ContentDecoder, contentEncodingOf, isDecodableEncoding } from './conten
 import { assertDestination, openSink, type DownloadSink } from './download-sink.js';
 import { requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkHeaders, checkInteger, checkUrl } from './upload-arguments.js';
+import { checkHeaders, checkInteger, checkUrl } from './arguments.js';
 import { generationOf, isDecompressiveTranscoding, pinGeneration, servedGeneration } from './generation.js';
 
 export interface DownloadOptions {

@@ -6,7 +6,7 @@ import type { HttpRequest, RequestOptions, Transport } from '../transport/transp
 import { toPythonJson, type ObjectMetadata } from './json-metadata.js';
 import { buildMultipartBody, generateBoundary, multipartContentType } from './multipart-body.js';
 import type { ObjectResource } from './object-resource.js';
-import { checkBytes, checkContentType, checkMetadata } from './upload-arguments.js';
+import { checkBytes, checkContentType, checkMetadata } from './arguments.js';
 import { UploadBase, type UploadBaseOptions } from './upload-base.js';
 
 export type MultipartUploadOptions = UploadBaseOptions;

@@ -21,7 +21,7 @@ import { toPythonJson, type ObjectMetadata } from './json-metadata.js';
 import { readObjectResource, type ObjectResource } from './object-resource.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkContentType, checkHeaders, checkInteger, checkMetadata, checkUrl, describe } from './upload-arguments.js';
+import { checkContentType, checkHeaders, checkInteger, checkMetadata, checkUrl, describe } from './arguments.js';
 import { validateUploadChecksum } from './upload-checksum.js';
 import { createUploadSource, type UploadSource, type UploadSourceInput } from './upload-source.js';
 

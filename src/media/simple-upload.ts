@@ -4,7 +4,7 @@
 import { formatGoogHash } from '../checksum/goog-hash.js';
 import type { HttpRequest, RequestOptions, Transport } from '../transport/transport.js';
 import type { ObjectResource } from './object-resource.js';
-import { checkBytes, checkContentType } from './upload-arguments.js';
+import { checkBytes, checkContentType } from './arguments.js';
 import { UploadBase, type UploadBaseOptions } from './upload-base.js';
 
 export type SimpleUploadOptions = UploadBaseOptions;

@@ -11,7 +11,7 @@ import type { HttpRequest, HttpResponse, RequestOptions, Transport } from '../tr
 import { readObjectResource, type ObjectResource } from './object-resource.js';
 import { requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkHeaders, checkUrl } from './upload-arguments.js';
+import { checkHeaders, checkUrl } from './arguments.js';
 import { validateUploadChecksum } from './upload-checksum.js';
 
 export interface UploadBaseOptions {

@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError, InvalidStateError, SourceChangedError } from '../errors.js';
 import { abortErrorFor, onAbort, throwIfAborted } from '../util/abort.js';
-import { describe } from './upload-arguments.js';
+import { describe } from './arguments.js';
 
 /** What an upload accepts as its data: bytes, a file path, or a stream of bytes. */
 export type UploadSourceInput = Uint8Array | string | Readable | AsyncIterable<Uint8Array>;

@@ -23,7 +23,7 @@ import {
 } from '../util/xml.js';
 import { requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkContentType, checkHeaders, checkInteger, checkUrl, describe } from './upload-arguments.js';
+import { checkContentType, checkHeaders, checkInteger, checkUrl, describe } from './arguments.js';
 import { MAX_PART_NUMBER } from './xml-mpu-part.js';
 
 export interface XMLMPUContainerOptions {

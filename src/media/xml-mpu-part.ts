@@ -16,7 +16,7 @@ import type { HttpRequest, HttpResponse, RequestOptions, Transport } from '../tr
 import { throwIfAborted } from '../util/abort.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
-import { checkBytes, checkHeaders, checkInteger, checkUrl, describe } from './upload-arguments.js';
+import { checkBytes, checkHeaders, checkInteger, checkUrl, describe } from './arguments.js';
 import { digestRefusal, validateUploadChecksum } from './upload-checksum.js';
 import { fileRangeStream } from './upload-source.js';
 

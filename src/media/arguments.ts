@@ -1,5 +1,5 @@
 /**
- * Argument checks shared by the upload classes. They run before any I/O and throw InvalidArgumentError naming
+ * Argument checks shared by the media classes. They run before any I/O and throw InvalidArgumentError naming
  * the argument, the value received and the form expected.
  */
 import { InvalidArgumentError } from '../errors.js';
