@@ -158,7 +158,7 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
           concurrencies: [8, 16, 32],
           iterations: 1,
         },
-        crc32c: { size: 128 * MiB, sliceSize: 16 * MiB, workers: 2 },
+        crc32c: { size: 64 * MiB, sliceSize: 16 * MiB, workers: 2 },
         peerProfiles: 'unshaped',
       };
   }
