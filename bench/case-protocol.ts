@@ -31,6 +31,8 @@ export interface CaseMeasurement {
   sampledPeakRssMiB: number;
   /** When the work ran in another program (curl): its peak RSS over the iterations, MiB. */
   externalMaxRssMiB?: number;
+  /** True when the work ran in another program whose cost could not be read: CPU and RSS are then unknown. */
+  costUnknown?: boolean;
 }
 
 export type RunnerMessage =

@@ -51,6 +51,7 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
   const samplesMs: number[] = [];
   const cpuSec: number[] = [];
   let externalMaxRssMiB: number | undefined;
+  let costUnknown = false;
   const sampler = new RssSampler().start();
   const bench = new Bench({
     iterations: request.iterations,
@@ -66,6 +67,7 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
       const cost = await measureIteration(() => benchCase.run());
       const external = benchCase.externalCost?.();
       if (external) externalMaxRssMiB = Math.max(externalMaxRssMiB ?? 0, external.maxRssMiB);
+      else if (benchCase.externalCost) costUnknown = true;
       samplesMs.push(cost.ms);
       cpuSec.push(cost.cpuSec + (external?.cpuSec ?? 0));
       send({ type: 'iteration', caseIndex, iteration, ms: cost.ms });
@@ -85,7 +87,15 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
   const sampledPeakRssMiB = sampler.stop();
   const result = bench.tasks[0]?.result;
   const rme = result && 'latency' in result ? result.latency.rme : Number.NaN;
-  return { bytes: benchCase.bytes, samplesMs, cpuSec, rme, sampledPeakRssMiB, ...(externalMaxRssMiB === undefined ? {} : { externalMaxRssMiB }) };
+  return {
+    bytes: benchCase.bytes,
+    samplesMs,
+    cpuSec,
+    rme,
+    sampledPeakRssMiB,
+    ...(externalMaxRssMiB === undefined ? {} : { externalMaxRssMiB }),
+    ...(costUnknown ? { costUnknown } : {}),
+  };
 }
 
 // Orphaned (the bench was killed): stop measuring for nobody.

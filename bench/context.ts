@@ -229,10 +229,13 @@ export class BenchContext {
       iterations: m.samplesMs.length,
       mibps: { median: median(rates), min: Math.min(...rates), max: Math.max(...rates) },
       rme: m.rme,
-      cpuSecPerGiB: median(m.cpuSec.map((cpu) => cpu / (m.bytes / GiB))),
-      peakRssMiB: m.externalMaxRssMiB ?? maxRssMiB,
       rssSource: 'process',
     };
+    // Another program's cost that could not be read is left blank rather than shown as the runner's own.
+    if (!m.costUnknown) {
+      row.cpuSecPerGiB = median(m.cpuSec.map((cpu) => cpu / (m.bytes / GiB)));
+      row.peakRssMiB = m.externalMaxRssMiB ?? maxRssMiB;
+    }
     if (env?.capMiBps !== undefined) row.vsCap = row.mibps.median / env.capMiBps;
     if (before && after) {
       const moved = m.bytes * (m.samplesMs.length + (this.plan.warmup ? 1 : 0));

@@ -3,7 +3,7 @@
  * the same emulator (issue 5 asks the parallel download to reach 90 % of it). curl validates nothing.
  *
  * curl runs under GNU `time` when it is installed, so its own CPU seconds and peak RSS are reported (Node cannot
- * read a child's rusage); without it those columns stay empty.
+ * read a child's rusage); without it those columns stay empty (`externalCost` answers undefined).
  */
 import { execFile } from 'node:child_process';
 import { access, rm } from 'node:fs/promises';
