@@ -29,7 +29,8 @@ import { RawChunkedDownload } from '../media/chunked-download.js';
 import { parseContentRange } from '../media/content-range.js';
 import type { GcsEndpoint } from '../transport/endpoint.js';
 import { headerValue, type Transport } from '../transport/transport.js';
-import { abortErrorFor, throwIfAborted } from '../util/abort.js';
+import { abortErrorFor, linkedController, throwIfAborted } from '../util/abort.js';
+import { Semaphore } from '../util/semaphore.js';
 import { formatObjectRef, type ObjectRef } from './object-ref.js';
 import type { CompletedRange, DownloadCheckpoint, DownloadResult, ResolvedTransferOptions } from './options.js';
 import { missingRanges, splitRanges, type ByteRange } from './part-plan.js';
@@ -97,78 +98,139 @@ export class DownloadJob {
   }
 
   async run(signal: AbortSignal): Promise<DownloadResult> {
-    const { settings, progress, resume } = this.#options;
+    const { settings, progress, resume, onCheckpoint } = this.#options;
     const { bucket, name } = this.#source;
     const reused = resume?.ranges ?? [];
     for (const range of reused) this.#completed.push({ start: range.start, end: range.end, crc32c: range.crc32c });
     progress.addParts(reused.length);
     progress.addBytes(sum(reused.map((r) => r.end - r.start)));
+    // Snapshot: discovery may complete (and join `#completed`) before the rest of the plan is made.
+    const kept: CompletedRange[] = [...this.#completed];
 
-    const discovery = await this.#discover(signal);
-    const { size, generation } = discovery;
-    // Ranges must fit the object; they are checked now that its size is known.
-    const gaps = missingRanges(size, this.#completed);
-    const pieces = splitRanges(gaps, settings.chunkSize);
-    const partsTotal = this.#completed.length + countPieces(gaps, settings.chunkSize);
-    progress.setTotals({ bytes: size, parts: partsTotal });
-
-    const url = this.#context.endpoint.mediaUrl(bucket, name, generation === undefined ? {} : { generation });
-    await runSlidingWindow(
-      pieces,
-      async (range, rangeSignal) => {
-        const index = this.#ranges++;
-        await this.#target.open(index, rangeSignal);
-        const receiver = this.#receiver(index, range.start, range.end - range.start);
-        await this.#fetch(receiver, url, range.end - 1, rangeSignal, generation);
-        if (receiver.written !== range.end - range.start) {
-          throw new InvalidStateError(`Range [${range.start}, ${range.end}) ended with ${receiver.written} bytes`);
-        }
-        this.#complete(receiver);
-      },
-      { concurrency: settings.concurrency, signal },
-    );
-    return this.#verify(discovery, size);
+    // Discovery holds one of the `concurrency` slots while its body streams; the other ranges start as soon as
+    // its headers tell the size, instead of after the whole first chunk (on a link where one connection is
+    // slow, that would serialise a whole chunk's transfer time before any parallelism).
+    const slots = new Semaphore(settings.concurrency);
+    await slots.acquire({ signal });
+    const { controller, dispose } = linkedController(signal);
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown): void => {
+      failure ??= { error };
+      controller.abort(error);
+    };
+    try {
+      const discovery = this.#discover(controller.signal);
+      const discovered = discovery.done.catch(fail).finally(() => slots.release());
+      let info: Discovery;
+      try {
+        info = await discovery.known;
+      } catch (error) {
+        fail(error);
+        await discovered;
+        throw this.#firstFailure(signal, failure);
+      }
+      const { size, generation } = info;
+      onCheckpoint?.({
+        type: 'discovered',
+        size,
+        generation,
+        ...(info.serverCrc32c === undefined ? {} : { crc32c: info.serverCrc32c }),
+      });
+      const window = this.#target
+        .sized(size)
+        .then(() => {
+          // Ranges must fit the object; they are checked now that its size is known.
+          const first = clampRange(discovery.range, size);
+          const taken = first.end > first.start ? [...kept, first] : kept;
+          const gaps = missingRanges(size, taken);
+          progress.setTotals({ bytes: size, parts: taken.length + countPieces(gaps, settings.chunkSize) });
+          const url = this.#context.endpoint.mediaUrl(bucket, name, generation === undefined ? {} : { generation });
+          return runSlidingWindow(
+            splitRanges(gaps, settings.chunkSize),
+            async (range, rangeSignal) => {
+              const index = this.#ranges++;
+              await this.#target.open(index, rangeSignal);
+              const receiver = this.#receiver(index, range.start, range.end - range.start);
+              await this.#fetch(receiver, url, range.end - 1, rangeSignal, generation);
+              if (receiver.written !== range.end - range.start) {
+                throw new InvalidStateError(`Range [${range.start}, ${range.end}) ended with ${receiver.written} bytes`);
+              }
+              this.#complete(receiver);
+            },
+            { concurrency: settings.concurrency, signal: controller.signal, slots },
+          );
+        })
+        .catch(fail);
+      await Promise.all([discovered, window]);
+      if (failure) throw this.#firstFailure(signal, failure);
+      return this.#verify(info, size);
+    } finally {
+      dispose();
+    }
   }
 
-  /** The first request: learns size, generation and CRC32C, and keeps the bytes it brings. */
-  async #discover(signal: AbortSignal): Promise<Discovery> {
-    const { settings, resume, onCheckpoint } = this.#options;
+  /** The caller's abort wins over the sibling failures it caused; otherwise the first failure. */
+  #firstFailure(signal: AbortSignal, failure: { error: unknown } | undefined): unknown {
+    if (signal.aborted) return abortErrorFor(signal);
+    return failure?.error;
+  }
+
+  /**
+   * The first request: learns size, generation and CRC32C, and keeps the bytes it brings. `known` resolves as
+   * soon as its first bytes (and so its headers) arrive, or when it ends without bytes (an empty object);
+   * `done` when its range is complete. `range` is the part of the object it fetches (half-open, unclamped).
+   */
+  #discover(signal: AbortSignal): { known: Promise<Discovery>; done: Promise<void>; range: ByteRange } {
+    const { settings, resume } = this.#options;
     const { bucket, name } = this.#source;
     const requested = resume?.generation ?? this.#source.generation;
     const url = this.#context.endpoint.mediaUrl(bucket, name, requested === undefined ? {} : { generation: requested });
     const { start, discard, limit } = discoveryRange(this.#completed, settings.chunkSize);
     const index = this.#ranges++;
-    await this.#target.open(index, signal);
-    // The size is in the first answer's Content-Range: report it with the first bytes, not after the chunk.
+    let resolveKnown: (info: Discovery) => void = () => undefined;
+    let rejectKnown: (error: unknown) => void = () => undefined;
+    const known = new Promise<Discovery>((resolve, reject) => {
+      resolveKnown = resolve;
+      rejectKnown = reject;
+    });
+    // Nobody may be listening when it fails (the caller then learns of it through `done`).
+    known.catch(() => undefined);
+    let info: Discovery | undefined;
+    const learn = (download: RawChunkedDownload): void => {
+      if (info) return;
+      const range = parseContentRange(String(headerValue(download.lastHeaders, 'content-range')));
+      const generation = download.generation;
+      if (resume && generation !== undefined && generation !== resume.generation) {
+        throw new SourceChangedError(
+          `${formatObjectRef(this.#source)} is now generation ${generation}, not ${resume.generation} as when the download started`,
+        );
+      }
+      info = {
+        size: range?.total ?? download.totalBytes ?? 0,
+        generation,
+        serverCrc32c: parseGoogHash(download.lastHeaders['x-goog-hash'], 'crc32c'),
+      };
+      this.#options.progress.setTotals({ bytes: info.size });
+      resolveKnown(info);
+    };
     let attempt: RawChunkedDownload | undefined;
-    let sized = false;
     const receiver = this.#receiver(index, start, limit, discard, () => {
-      if (sized || attempt === undefined) return;
-      const range = parseContentRange(String(headerValue(attempt.lastHeaders, 'content-range')));
-      if (range === undefined) return;
-      sized = true;
-      this.#options.progress.setTotals({ bytes: range.total });
+      if (attempt !== undefined) learn(attempt);
     });
-    // A generation the caller asked for that does not exist is a NotFound; one a resume expects is a change.
-    const download = await this.#fetch(receiver, url, start + limit - 1, signal, resume?.generation, (d) => (attempt = d));
-    const size = download.totalBytes ?? 0;
-    const generation = download.generation;
-    if (resume && generation !== undefined && generation !== resume.generation) {
-      throw new SourceChangedError(
-        `${formatObjectRef(this.#source)} is now generation ${generation}, not ${resume.generation} as when the download started`,
-      );
-    }
-    const serverCrc32c = parseGoogHash(download.lastHeaders['x-goog-hash'], 'crc32c');
-    onCheckpoint?.({
-      type: 'discovered',
-      size,
-      generation,
-      ...(serverCrc32c === undefined ? {} : { crc32c: serverCrc32c }),
-    });
-    await this.#target.sized(size);
-    if (receiver.written > 0) this.#complete(receiver);
-    else this.#target.close(index);
-    return { size, generation, serverCrc32c };
+    const done = (async () => {
+      try {
+        await this.#target.open(index, signal);
+        // A generation the caller asked for that does not exist is a NotFound; one a resume expects is a change.
+        const download = await this.#fetch(receiver, url, start + limit - 1, signal, resume?.generation, (d) => (attempt = d));
+        learn(download);
+        if (receiver.written > 0) this.#complete(receiver);
+        else this.#target.close(index);
+      } catch (error) {
+        rejectKnown(error);
+        throw error;
+      }
+    })();
+    return { known, done, range: { start, end: start + limit } };
   }
 
   /**
@@ -327,6 +389,11 @@ export function checkDownloadResume(resume: { generation: string; ranges: readon
   }
   // Overlaps are refused here already; ranges past the end are refused once the size is known.
   missingRanges(Number.MAX_SAFE_INTEGER, resume.ranges);
+}
+
+/** `range` cut to an object of `size` bytes. */
+function clampRange(range: ByteRange, size: number): ByteRange {
+  return { start: Math.min(range.start, size), end: Math.min(range.end, size) };
 }
 
 function countPieces(gaps: readonly ByteRange[], chunkSize: number): number {

@@ -12,6 +12,11 @@ const LISTENERS_PER_TASK = 4;
 
 export interface SlidingWindowOptions {
   concurrency: number;
+  /**
+   * Slots shared with work outside the window (a download's discovery request holds one while it streams),
+   * so the window and that work together never exceed `concurrency`. Default: the window's own.
+   */
+  slots?: Semaphore;
   /** Stops pulling items and aborts the tasks' signal. */
   signal?: AbortSignal;
 }
@@ -27,7 +32,7 @@ export async function runSlidingWindow<T>(
   task: (item: T, signal: AbortSignal) => Promise<void>,
   options: SlidingWindowOptions,
 ): Promise<void> {
-  const slots = new Semaphore(options.concurrency);
+  const slots = options.slots ?? new Semaphore(options.concurrency);
   const { controller, dispose } = linkedController(options.signal);
   // Every task in flight holds a few abort listeners on this signal (transport, body reader, back-pressure
   // wait), so Node's default warning threshold of 10 would fire at a concurrency of 4 without any leak.
