@@ -261,8 +261,9 @@ export class DownloadJob {
         await receiver.settle();
         return download;
       } catch (error) {
-        // Pieces still buffered in this attempt's Writable are dropped; the next attempt re-fetches them.
+        // Pieces still buffered in this attempt's Writable or batch are dropped; the next attempt re-fetches them.
         stream.destroy();
+        receiver.discardBatch();
         await receiver.settle();
         if (signal.aborted) throw abortErrorFor(signal);
         if (pinned !== undefined && (error instanceof NotFound || error instanceof PreconditionFailed)) {
@@ -271,7 +272,10 @@ export class DownloadJob {
             { cause: error },
           );
         }
-        if (isProtocolViolation(error) && attempt < RANGE_PROTOCOL_ATTEMPTS) continue;
+        // A violation noticed after every byte of the range was stored (a body longer than announced) leaves
+        // nothing to ask for again: a server that does that is reported, not retried with an empty range.
+        const more = receiver.nextRequestStart <= endInclusive;
+        if (more && isProtocolViolation(error) && attempt < RANGE_PROTOCOL_ATTEMPTS) continue;
         throw error;
       }
     }
