@@ -6,14 +6,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { MAX_CONCURRENCY } from '../transfer/options.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../transfer/options.js';
 import { parseObjectRef, type ObjectRef } from '../transfer/object-ref.js';
 import { defaultStateDir } from '../transfer/journal-upload.js';
 import type { AuthOption } from '../transport/create-transport.js';
 import { booleanFlag, parseCommandLine, parseInteger, stringFlag, type CommandSpec } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import type { CliIo } from './io.js';
-import { parseDuration, parseSize } from './sizes.js';
+import { formatSize, parseDuration, parseSize } from './sizes.js';
 
 export const CP_SPEC: CommandSpec = {
   command: 'gcs-transfer cp',
@@ -41,9 +41,9 @@ export const CP_SPEC: CommandSpec = {
       type: 'string',
       value: 'SIZE',
       description: 'Range/part size: 32MiB, 1G, 512k or bytes (all units binary)',
-      default: '32MiB',
+      default: formatSize(DEFAULT_CHUNK_SIZE).replace(/\.0 /, '').replace(' ', ''),
     },
-    concurrency: { type: 'string', short: 'j', value: 'N', description: `Requests in flight (1-${MAX_CONCURRENCY})`, default: '8' },
+    concurrency: { type: 'string', short: 'j', value: 'N', description: `Requests in flight (1-${MAX_CONCURRENCY})`, default: String(DEFAULT_CONCURRENCY) },
     'no-checksum': { type: 'boolean', description: 'Skip CRC32C verification (not recommended)' },
     'require-checksum': { type: 'boolean', description: 'Fail (exit 4) when the server gives no CRC32C to verify against' },
     'content-type': { type: 'string', value: 'TYPE', description: 'Content-Type of an uploaded object', default: 'application/octet-stream' },

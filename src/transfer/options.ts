@@ -14,17 +14,20 @@ import { assertPositiveInteger } from './part-plan.js';
 const MiB = 1024 * 1024;
 
 /**
- * Default range / part size. 32 MiB is the anchors' common default (gsutil, python-storage and
- * @google-cloud/storage all use it): large enough that per-request overhead (latency, headers, TLS records) is
- * a small fraction of each request, small enough that 8 in flight stay far below the memory budget.
+ * Default range / part size, set from the bench sweep (README "Results"): on the shaped profile (one connection
+ * held to a tenth of the link) 16 MiB × 16 was within a few per cent of the best cell in both directions while
+ * making half the requests of 8 MiB, and 30 ms of time-to-first-byte costs under 4 % of a 16 MiB request at
+ * 20 MiB/s. It also keeps the stream modes' buffers (`concurrency × chunkSize`) at 256 MiB.
  */
-export const DEFAULT_CHUNK_SIZE = 32 * MiB;
+export const DEFAULT_CHUNK_SIZE = 16 * MiB;
 
 /**
- * Default requests in flight per transfer. One GCS connection delivers roughly 50–100 MiB/s; 8 of them fill a
- * multi-Gbit/s link (gcloud uses 8–16 slices) while keeping server-side rate limits and memory modest.
+ * Default requests in flight per transfer. Where one connection gets a fraction of the link (GCS gives roughly
+ * 50–100 MiB/s per stream; the bench's shaped profile a tenth of the cap) only parallelism fills the pipe:
+ * in the sweep 16 streams reached 143–155 MiB/s of a 200 MiB/s cap against 116–123 for 8, and gcloud uses
+ * 8–16 slices. Sockets and memory stay modest at 16.
  */
-export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CONCURRENCY = 16;
 
 /** Requests in flight per transfer may not exceed this: beyond it, one object gains nothing and sockets run out. */
 export const MAX_CONCURRENCY = 256;
@@ -52,12 +55,12 @@ export interface TransferManagerOptions {
   /**
    * Size of each download range and upload part, in bytes. Uploads raise it to at least 5 MiB, round it up to a
    * multiple of 256 KiB, and raise it further when an object would need more than 10,000 parts.
-   * @default 33_554_432 (32 MiB)
+   * @default 16_777_216 (16 MiB)
    */
   chunkSize?: number;
   /**
    * Requests in flight per transfer (ranges or parts), 1–256.
-   * @default 8
+   * @default 16
    */
   concurrency?: number;
   /**
@@ -96,9 +99,9 @@ export interface TransferManagerOptions {
 export interface TransferOptions {
   /** Aborts the transfer: every request stops, an upload is cancelled, partial files are removed. */
   signal?: AbortSignal;
-  /** See {@link TransferManagerOptions.chunkSize}. @default the manager's (32 MiB) */
+  /** See {@link TransferManagerOptions.chunkSize}. @default the manager's (16 MiB) */
   chunkSize?: number;
-  /** See {@link TransferManagerOptions.concurrency}. @default the manager's (8) */
+  /** See {@link TransferManagerOptions.concurrency}. @default the manager's (16) */
   concurrency?: number;
   /** See {@link TransferManagerOptions.checksum}. @default the manager's (true) */
   checksum?: boolean;
@@ -183,7 +186,7 @@ export interface TransferUploadOptions extends TransferOptions {
   /**
    * Objects of at most this many bytes go in one request (no multipart upload). Streams use
    * `min(singleRequestThreshold, part size)`, since they decide after reading one part.
-   * @default the part size (32 MiB)
+   * @default the part size (16 MiB)
    */
   singleRequestThreshold?: number;
   /**

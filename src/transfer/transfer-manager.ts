@@ -26,10 +26,10 @@ import { uploadFile, uploadStream } from './upload-job.js';
 /**
  * Moves multi-GiB objects to and from GCS with many requests in flight, verifying every byte with CRC32C.
  *
- * Memory, with `C` = concurrency and `S` = chunk size (defaults 8 and 32 MiB). Nothing grows with the object's
+ * Memory, with `C` = concurrency and `S` = chunk size (defaults 16 and 16 MiB). Nothing grows with the object's
  * size; a transfer adds to a fixed cost of about 100 MiB (Node, undici, the libraries) plus about 50 MiB per
  * uploading worker thread (2 by default):
- * - `downloadFile`: `C × 1 MiB` of pending writes plus socket buffers — ranges stream to disk at their offsets,
+ * - `downloadFile`: `C × 2 MiB` of batched writes plus socket buffers — ranges stream to disk at their offsets,
  *   nothing holds a whole range (measured: 170 MiB peak RSS for the whole process, any size);
  * - `uploadFile`: each worker streams its own file range, 256 KiB at a time (measured: 220 MiB, any size);
  * - `downloadToStream`: plus at most `readWindow × S` held for reordering (default `C × S` = 256 MiB);
