@@ -30,8 +30,8 @@ import { uploadFile, uploadStream } from './upload-job.js';
  * size; a transfer adds to a fixed cost of about 100 MiB (Node, undici, the libraries) plus about 50 MiB per
  * uploading worker thread (2 by default):
  * - `downloadFile`: `C × 2 MiB` of batched writes plus socket buffers — ranges stream to disk at their offsets,
- *   nothing holds a whole range (measured: 170 MiB peak RSS for the whole process, any size);
- * - `uploadFile`: each worker streams its own file range, 256 KiB at a time (measured: 220 MiB, any size);
+ *   nothing holds a whole range (measured: 270 MiB peak RSS for the whole process, 512 MiB to 4 GiB);
+ * - `uploadFile`: each worker streams its own file range, 256 KiB at a time (measured: 250 MiB, 512 MiB to 4 GiB);
  * - `downloadToStream`: plus at most `readWindow × S` held for reordering (default `C × S` = 256 MiB);
  * - `uploadStream`: plus at most `C × S` of part buffers (256 MiB by default), reused across parts;
  * - a single-request upload (objects up to `singleRequestThreshold`, by default `S`): plus the object.
