@@ -7,9 +7,13 @@ import { SourceChangedError } from '../src/errors.js';
 import { fileRangeStream } from '../src/media/upload-source.js';
 import type { HashRangeTask, HashRangeValue } from '../src/pool/protocol.js';
 import { throwIfAborted } from '../src/util/abort.js';
-import { TaskChannel, replyTo } from './worker-context.js';
+import { TaskChannel, cancelledReply, claimTask, replyTo } from './worker-context.js';
 
 export async function hashRange(task: HashRangeTask): Promise<unknown> {
+  if (!claimTask(task.state)) {
+    task.port.close();
+    return cancelledReply();
+  }
   const channel = new TaskChannel(task.port);
   try {
     return await replyTo(task.source, async (): Promise<HashRangeValue> => {

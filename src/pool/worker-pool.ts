@@ -9,14 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError, InvalidStateError, WorkerError, deserializeError } from '../errors.js';
-import { onAbort } from '../util/abort.js';
+import { abortErrorFor, onAbort } from '../util/abort.js';
 import {
   HANDLERS,
+  TASK_CANCELLED,
+  TASK_QUEUED,
   type CancelMessage,
+  type DownloadRangeTask,
+  type DownloadRangeValue,
   type HashRangeTask,
   type HashRangeValue,
   type PortMessage,
   type ProgressMessage,
+  type RangeHeadMessage,
+  type RangeStoredMessage,
   type TaskReply,
   type UploadPartTask,
   type UploadPartValue,
@@ -73,9 +79,11 @@ export interface RunOptions {
   transfer?: ArrayBuffer[];
   /** Worker progress reports for the task. */
   onProgress?: (message: ProgressMessage) => void;
+  /** A download range's reports: its response's object facts, and each stored batch. */
+  onRange?: (message: RangeHeadMessage | RangeStoredMessage) => void;
 }
 
-type TaskWithoutPort<T> = Omit<T, 'port'>;
+type TaskWithoutPort<T> = Omit<T, 'port' | 'state'>;
 
 export class WorkerPool {
   readonly #maxThreads: number;
@@ -109,6 +117,14 @@ export class WorkerPool {
     return this.#run<HashRangeTask, HashRangeValue>(HANDLERS.hashRange, task, options);
   }
 
+  /**
+   * Downloads one range in a worker. The outcome is always a value (with `failure` set when the range did not
+   * complete), so the caller knows what was stored either way.
+   */
+  downloadRange(task: TaskWithoutPort<DownloadRangeTask>, options: RunOptions = {}): Promise<TaskOutcome<DownloadRangeValue>> {
+    return this.#run<DownloadRangeTask, DownloadRangeValue>(HANDLERS.downloadRange, task, options);
+  }
+
   /** Waits for running tasks, then stops the threads. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -121,31 +137,52 @@ export class WorkerPool {
    * Runs one task. Resolves with the handler's outcome (errors rebuilt into their typed classes); rejects with a
    * WorkerError only when the thread itself failed (then a transferred buffer is lost).
    */
-  async #run<T extends { port: unknown }, R>(
+  async #run<T extends { port: unknown; state: unknown }, R>(
     name: string,
     task: TaskWithoutPort<T>,
     options: RunOptions,
   ): Promise<TaskOutcome<R>> {
     const piscina = this.#pool();
     const { port1, port2 } = new MessageChannel();
+    let received = 0;
+    let expected = Infinity;
+    let drained: () => void = () => undefined;
+    const allReceived = new Promise<void>((resolve) => (drained = resolve));
     port1.on('message', (message: PortMessage) => {
+      if (++received >= expected) drained();
       if (message.type === 'progress') options.onProgress?.(message);
+      else if (message.type === 'head' || message.type === 'stored') options.onRange?.(message);
     });
+    const state = new Int32Array(new SharedArrayBuffer(4));
+    let cancelledEarly: () => void = () => undefined;
+    const early = new Promise<'cancelled'>((resolve) => (cancelledEarly = () => resolve('cancelled')));
     const disposeAbort = onAbort(options.signal, () => {
+      if (Atomics.compareExchange(state, 0, TASK_QUEUED, TASK_CANCELLED) === TASK_QUEUED) {
+        cancelledEarly();
+        return;
+      }
       const cancel: CancelMessage = { type: 'cancel' };
       port1.postMessage(cancel);
     });
     try {
       let reply: TaskReply<R>;
       try {
-        reply = (await piscina.run(
-          { ...task, port: port2 },
-          { name, transferList: [port2, ...(options.transfer ?? [])] },
-        )) as TaskReply<R>;
+        const running = piscina.run({ ...task, port: port2, state }, { name, transferList: [port2, ...(options.transfer ?? [])] });
+        const first = await Promise.race([running, early]);
+        if (first === 'cancelled') {
+          // The worker will answer without doing anything once it gets to the task; nobody needs that answer.
+          running.catch(() => undefined);
+          return { ok: false, error: abortErrorFor(options.signal as AbortSignal) };
+        }
+        reply = first as TaskReply<R>;
       } catch (error) {
         throw new WorkerError(`The worker running ${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
         });
+      }
+      if (reply.messages !== undefined && received < reply.messages) {
+        expected = reply.messages;
+        await allReceived;
       }
       const buffer = reply.buffer ? { buffer: reply.buffer } : {};
       if (reply.result.ok) return { ok: true, value: reply.result.value, ...buffer };

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { DataCorruption, InvalidArgumentError } from '../errors.js';
 import { abortErrorFor, linkedController } from '../util/abort.js';
-import { DownloadJob, checkDownloadResume, type DownloadContext, type DownloadTarget } from './download-job.js';
+import { DownloadJob, checkDownloadResume, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
 import { FileSink } from './file-sink.js';
 import type { ObjectRef } from './object-ref.js';
 import { checkBoolean, checkFunction, resolveTransfer, type TransferDownloadOptions, type DownloadResult, type TransferDefaults } from './options.js';
@@ -29,7 +29,6 @@ export async function downloadFile(
   const progress = new ProgressTracker(settings.onProgress);
   const sink = await openSink(resolve(destPath), options.resume !== undefined);
   const target: DownloadTarget = {
-    write: (_index, position, data) => sink.write(data, position),
     open: async () => undefined,
     close: () => undefined,
     sized: (size) => sink.truncate(size),
@@ -38,6 +37,7 @@ export async function downloadFile(
   try {
     const result = await new DownloadJob(context, source, target, {
       settings,
+      runner: rangeRunnerFor(context, settings, source, { file: sink }),
       progress,
       onCheckpoint: options.onCheckpoint,
       resume: options.resume,

@@ -50,6 +50,29 @@ export class FileSink {
     }
   }
 
+  /**
+   * Writes `chunks` (`length` bytes in all) at byte `position` with vectored writes: the network's pieces go to
+   * disk as they are, without being copied into one buffer first.
+   */
+  async writev(chunks: readonly Buffer[], position: number, length: number): Promise<void> {
+    const handle = this.#requireOpen();
+    let pending: readonly Buffer[] = chunks;
+    let done = 0;
+    while (done < length) {
+      const { bytesWritten } = await handle.writev(pending as Buffer[], position + done);
+      done += bytesWritten;
+      if (done < length) pending = dropFront(pending, bytesWritten);
+    }
+  }
+
+  /**
+   * The partial file's descriptor, for worker threads that write ranges into it (descriptors belong to the
+   * process). Valid until {@link commit} or {@link discard}, which callers make only after every writer ended.
+   */
+  get fd(): number {
+    return this.#requireOpen().fd;
+  }
+
   /** Current size of the partial file. */
   async size(): Promise<number> {
     return (await this.#requireOpen().stat()).size;
@@ -101,4 +124,19 @@ export async function syncDirectory(path: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => undefined);
   }
+}
+
+/** `chunks` without their first `count` bytes (after a short write). */
+export function dropFront(chunks: readonly Buffer[], count: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = count;
+  for (const chunk of chunks) {
+    if (skip >= chunk.byteLength) {
+      skip -= chunk.byteLength;
+      continue;
+    }
+    out.push(skip > 0 ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return out;
 }

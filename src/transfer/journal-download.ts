@@ -116,6 +116,8 @@ export async function removeDownloadJournal(dest: string): Promise<void> {
 export class DownloadJournal {
   readonly #writer: JournalWriter<DownloadJournalState>;
   readonly #state: DownloadJournalState;
+  /** Index in `ranges` of the entry starting at each offset. */
+  readonly #byStart = new Map<number, number>();
 
   /** `resumed` lists the ranges an earlier run completed and this one reuses. */
   constructor(dest: string, identity: DownloadIdentity, resumed?: { generation: string; ranges: readonly CompletedRange[] }) {
@@ -128,6 +130,7 @@ export class DownloadJournal {
       ...(resumed ? { generation: resumed.generation } : {}),
       ranges: resumed ? resumed.ranges.map((r) => ({ ...r })) : [],
     };
+    this.#state.ranges.forEach((range, index) => this.#byStart.set(range.start, index));
   }
 
   /** Completed ranges recorded (an earlier run's included): zero means there is nothing worth resuming. */
@@ -140,14 +143,25 @@ export class DownloadJournal {
     if (event.type === 'discovered') {
       // Without a generation the ranges cannot be pinned on a later run, so nothing is worth saving.
       if (event.generation === undefined) return;
-      if (event.generation !== this.#state.generation) this.#state.ranges = [];
+      if (event.generation !== this.#state.generation) {
+        this.#state.ranges = [];
+        this.#byStart.clear();
+      }
       this.#state.generation = event.generation;
       this.#state.size = event.size;
       if (event.crc32c === undefined) delete this.#state.crc32c;
       else this.#state.crc32c = event.crc32c;
     } else {
       if (this.#state.generation === undefined) return;
-      this.#state.ranges.push({ start: event.start, end: event.end, crc32c: event.crc32c });
+      // A range grows from its start: a newer event for the same start (more bytes, or complete) replaces it.
+      const range = { start: event.start, end: event.end, crc32c: event.crc32c };
+      const at = this.#byStart.get(event.start);
+      if (at === undefined) {
+        this.#byStart.set(event.start, this.#state.ranges.length);
+        this.#state.ranges.push(range);
+      } else {
+        this.#state.ranges[at] = range;
+      }
     }
     this.#writer.write(this.#state);
   };

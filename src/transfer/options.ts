@@ -138,12 +138,27 @@ export type DownloadCheckpoint =
       /** The server's base64 CRC32C of the object, when it sent one. */
       crc32c?: string;
     }
-  | ({ type: 'range' } & CompletedRange);
+  /** A range is complete: all its bytes are in `<dest>.partial`. */
+  | ({ type: 'range' } & CompletedRange)
+  /**
+   * A range in progress has its first bytes, `[start, end)`, in `<dest>.partial` (sent at least every
+   * {@link PARTIAL_CHECKPOINT_BYTES} of a range, so an interruption loses little). A later event with the same
+   * `start` (partial or complete) supersedes it.
+   */
+  | ({ type: 'partial' } & CompletedRange);
+
+/**
+ * Bytes of a range in progress between two `partial` checkpoints: an interrupted download keeps all but at most
+ * this much per range in flight (4 MiB × 16 ranges = 64 MiB at the defaults), and a journal is rewritten at most
+ * a few hundred times per GiB (its writes coalesce).
+ */
+export const PARTIAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
 export interface TransferDownloadOptions extends TransferOptions {
   /**
-   * Called (synchronously, in order) after discovery and after each range is written to `<dest>.partial`.
-   * Persist these to resume after a crash. Only `downloadFile` emits ranges.
+   * Called (synchronously, in order) after discovery, as ranges progress (`partial`, every 4 MiB of a range) and
+   * when each range is written to `<dest>.partial`. Persist these to resume after a crash. Only `downloadFile`
+   * emits ranges.
    * @default undefined
    */
   onCheckpoint?: (event: DownloadCheckpoint) => void;

@@ -145,7 +145,9 @@ test('abort mid-transfer stops every range within a second and removes the parti
     signal: controller.signal,
     onProgress: (p) => seen.push(p.bytesDone),
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Mid-transfer: once bytes are flowing (the pool's first thread may still be starting after a fixed delay).
+  for (let waited = 0; seen.length === 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const abortedAt = performance.now();
   controller.abort();
   await assert.rejects(pending, { name: 'AbortError' });
