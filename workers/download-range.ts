@@ -11,8 +11,13 @@ import { RetryStrategy } from '../src/transport/retry.js';
 import type { RawChunkedDownload } from '../src/media/chunked-download.js';
 import { fetchRange, objectHead } from '../src/transfer/range-fetch.js';
 import { dropFront } from '../src/transfer/file-sink.js';
+import { PARTIAL_CHECKPOINT_BYTES } from '../src/transfer/options.js';
 import { RangeReceiver, type RangeStore } from '../src/transfer/range-receiver.js';
 import { TaskChannel, cancelledReply, claimTask, workerTransport } from './worker-context.js';
+
+/** A file output reports stored bytes after this many bytes or this long, whichever comes first. */
+const REPORT_BYTES = PARTIAL_CHECKPOINT_BYTES;
+const REPORT_INTERVAL_MS = 100;
 
 export async function downloadRange(task: DownloadRangeTask): Promise<unknown> {
   if (!claimTask(task.state)) {
@@ -22,6 +27,8 @@ export async function downloadRange(task: DownloadRangeTask): Promise<unknown> {
   const channel = new TaskChannel(task.port);
   const batches = task.output.kind === 'port' ? new BatchCopier() : undefined;
   let attempt: RawChunkedDownload | undefined;
+  let reported = 0;
+  let reportedAt = performance.now();
   let head: RangeHead | undefined;
   const receiver = new RangeReceiver({
     index: 0,
@@ -39,6 +46,11 @@ export async function downloadRange(task: DownloadRangeTask): Promise<unknown> {
       const data = batches?.take();
       const message: RangeStoredMessage = { type: 'stored', written: receiver.written, crc32c: receiver.crc32c };
       if (data === undefined) {
+        // Each message wakes the main thread: report every few MiB (the final count comes with the reply).
+        const now = performance.now();
+        if (receiver.written - reported < REPORT_BYTES && now - reportedAt < REPORT_INTERVAL_MS) return;
+        reported = receiver.written;
+        reportedAt = now;
         channel.post(message);
         return;
       }

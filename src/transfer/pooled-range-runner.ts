@@ -100,6 +100,10 @@ export class PooledRangeRunner implements RangeRunner {
       }
       if (!outcome.ok) throw outcome.error;
       const value = outcome.value;
+      // The worker reports stored bytes every few MiB; the rest comes with its answer.
+      if (value.written > taskWritten) {
+        hooks.onStored(base.written + value.written, chain(base, value.crc32c, value.written), value.written - taskWritten);
+      }
       crc32c = chain(base, value.crc32c, value.written);
       written += value.written;
       head = value.head ?? head;

@@ -9,7 +9,7 @@
  * stream store passes them on as they are. Runs on the main thread (inline downloads) and in pool workers.
  */
 import { Writable } from 'node:stream';
-import { Crc32cHasher } from '../checksum/crc32c.js';
+import { crc32c } from '../checksum/crc32c.js';
 import { InvalidResponse } from '../errors.js';
 
 /** Where a range's bytes go: vectored positional file writes, a slot of an ordered stream, or another thread. */
@@ -49,12 +49,20 @@ export class RangeReceiver {
   readonly #store: RangeStore;
   readonly #onStored: ((count: number) => void) | undefined;
   #onFirstBytes: (() => void) | undefined;
-  readonly #hasher = new Crc32cHasher();
+  /** CRC32C and length of the bytes stored. */
+  #stored = { crc32c: 0, length: 0 };
+  /**
+   * CRC32C of the bytes accepted (stored or batched). Pieces are hashed as they arrive, while they are still in
+   * the CPU's cache; each batch carries the CRC at its end, which becomes the stored CRC once it is written.
+   */
+  #acceptedCrc = 0;
   #discard: number;
   #tail: Promise<void> = Promise.resolve();
   /** Pieces received in order but not yet handed to the store (less than WRITE_BUFFER_BYTES). */
   #batch: Buffer[] = [];
   #batchBytes = 0;
+  /** CRC32C of the bytes before the current batch (what `discardBatch` rolls back to). */
+  #batchStartCrc = 0;
   /** Bytes accepted from the network, stored or batched: the limit check must count both. */
   #accepted = 0;
 
@@ -70,12 +78,12 @@ export class RangeReceiver {
 
   /** Bytes kept (stored and hashed) so far. */
   get written(): number {
-    return this.#hasher.length;
+    return this.#stored.length;
   }
 
   /** CRC32C of the bytes kept. */
   get crc32c(): number {
-    return this.#hasher.value;
+    return this.#stored.crc32c;
   }
 
   /** Where the next request must start: before `start` while bytes to drop remain. */
@@ -101,6 +109,7 @@ export class RangeReceiver {
    */
   discardBatch(): void {
     this.#accepted -= this.#batchBytes;
+    this.#acceptedCrc = this.#batchStartCrc;
     this.#batch = [];
     this.#batchBytes = 0;
   }
@@ -129,6 +138,7 @@ export class RangeReceiver {
       );
     }
     this.#accepted += data.byteLength;
+    this.#acceptedCrc = crc32c(data, this.#acceptedCrc);
     this.#batch.push(data);
     this.#batchBytes += data.byteLength;
     return this.#batchBytes >= WRITE_BUFFER_BYTES ? this.#flush() : undefined;
@@ -138,17 +148,19 @@ export class RangeReceiver {
     if (this.#batch.length === 0) return this.#tail;
     const chunks = this.#batch;
     const length = this.#batchBytes;
+    const endCrc = this.#acceptedCrc;
     this.#batch = [];
     this.#batchBytes = 0;
-    const run = this.#tail.then(() => this.#keep(chunks, length));
+    this.#batchStartCrc = endCrc;
+    const run = this.#tail.then(() => this.#keep(chunks, length, endCrc));
     // The queue survives a failed write; the failure reaches the attempt through `run`.
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #keep(chunks: readonly Buffer[], length: number): Promise<void> {
+  async #keep(chunks: readonly Buffer[], length: number, endCrc: number): Promise<void> {
     await this.#store.write(this.index, this.start + this.written, chunks, length);
-    for (const chunk of chunks) this.#hasher.update(chunk);
+    this.#stored = { crc32c: endCrc, length: this.#stored.length + length };
     this.#onStored?.(length);
   }
 }
