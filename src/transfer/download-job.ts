@@ -267,22 +267,33 @@ export class DownloadJob {
    * Runs one range through the runner, counting its stored bytes as progress and checkpointing the range in
    * progress every {@link PARTIAL_CHECKPOINT_BYTES}, so an interruption keeps what was written.
    */
-  #run(spec: RangeSpec, signal: AbortSignal, onHead?: (head: ObjectHead) => void): Promise<RangeOutcome> {
+  async #run(spec: RangeSpec, signal: AbortSignal, onHead?: (head: ObjectHead) => void): Promise<RangeOutcome> {
     const { progress, onCheckpoint } = this.#options;
     let checkpointed = 0;
-    return this.#options.runner.run(
-      spec,
-      {
-        ...(onHead ? { onHead } : {}),
-        onStored: (written, crc32c, added) => {
-          progress.addBytes(added);
-          if (onCheckpoint === undefined || written - checkpointed < PARTIAL_CHECKPOINT_BYTES || written >= spec.limit) return;
-          checkpointed = written;
-          onCheckpoint({ type: 'partial', start: spec.start, end: spec.start + written, crc32c });
+    let stored = { written: 0, crc32c: 0 };
+    const checkpoint = (): void => {
+      if (onCheckpoint === undefined || stored.written <= checkpointed || stored.written >= spec.limit) return;
+      checkpointed = stored.written;
+      onCheckpoint({ type: 'partial', start: spec.start, end: spec.start + stored.written, crc32c: stored.crc32c });
+    };
+    try {
+      return await this.#options.runner.run(
+        spec,
+        {
+          ...(onHead ? { onHead } : {}),
+          onStored: (written, crc32c, added) => {
+            progress.addBytes(added);
+            stored = { written, crc32c };
+            if (written - checkpointed >= PARTIAL_CHECKPOINT_BYTES) checkpoint();
+          },
         },
-      },
-      signal,
-    );
+        signal,
+      );
+    } catch (error) {
+      // Interrupted or failed: whatever the range stored is worth keeping for a resume.
+      checkpoint();
+      throw error;
+    }
   }
 
   #complete(spec: RangeSpec, outcome: RangeOutcome): void {

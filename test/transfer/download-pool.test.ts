@@ -24,9 +24,9 @@ after(async () => {
   await h.close();
 });
 
-test('an interrupted download keeps its ranges in progress: stopped at 30–60 %, the re-run fetches less than half', async () => {
-  // Four 8 MiB ranges all in flight at 12 MiB/s each: none completes before the interruption.
-  const shaped: Emulator = await startEmulator({ shaping: { perConnectionBytesPerSec: 12 * MiB } });
+test('an interrupted download keeps its ranges in progress: stopped past half-way, the re-run fetches less than half', async () => {
+  // Four 8 MiB ranges all in flight at 4 MiB/s each: none completes before the interruption.
+  const shaped: Emulator = await startEmulator({ shaping: { perConnectionBytesPerSec: 4 * MiB } });
   const tm = new TransferManager({ endpoint: shaped.url, auth: 'none', retry: fastRetry(), workers: 1 });
   try {
     const data = seededBytes(32 * MiB, 61);
@@ -43,7 +43,7 @@ test('an interrupted download keeps its ranges in progress: stopped at 30–60 %
         signal: controller.signal,
         onCheckpoint: (event) => events.push(event),
         onProgress: (p) => {
-          if (p.bytesDone >= 0.4 * data.length && stoppedAt === 0) {
+          if (p.bytesDone >= 0.52 * data.length && stoppedAt === 0) {
             stoppedAt = p.bytesDone;
             controller.abort();
           }
@@ -51,20 +51,22 @@ test('an interrupted download keeps its ranges in progress: stopped at 30–60 %
       }),
       { name: 'AbortError' },
     );
-    assert.ok(stoppedAt >= 0.3 * data.length && stoppedAt <= 0.6 * data.length, `stopped at ${stoppedAt}`);
+    assert.ok(stoppedAt <= 0.7 * data.length, `stopped at ${stoppedAt}`);
     assert.equal(events.filter((e) => e.type === 'range').length, 0, 'no range had completed');
     // What a journal keeps: the newest event per range start.
     const byStart = new Map<number, CompletedRange>();
     for (const event of events) if (event.type !== 'discovered') byStart.set(event.start, { start: event.start, end: event.end, crc32c: event.crc32c });
     const ranges = [...byStart.values()];
     const kept = ranges.reduce((total, r) => total + r.end - r.start, 0);
-    assert.ok(kept >= 0.2 * data.length, `checkpoints cover ${kept} bytes`);
+    // Nearly everything written is kept: at most what arrived between the last report and the abort is lost.
+    assert.ok(kept >= stoppedAt - 4 * MiB, `checkpoints cover ${kept} of the ${stoppedAt} bytes written`);
 
     const before = shaped.metrics.snapshot().bytesOut;
     const result = await tm.downloadFile('gs://keep/big', dest, { chunkSize: 8 * MiB, concurrency: 4, resume: { generation: put.generation, ranges } });
     const fetched = shaped.metrics.snapshot().bytesOut - before;
     assert.ok(result.validated);
     assert.ok(fetched < data.length / 2, `the re-run fetched ${fetched} of ${data.length} bytes`);
+    assert.ok(fetched <= data.length - kept + 1, `the re-run fetched ${fetched} bytes, ${data.length - kept} were missing`);
     assert.ok((await readFile(dest)).equals(data));
   } finally {
     await tm.close();
