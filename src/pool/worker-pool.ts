@@ -39,12 +39,14 @@ const WORKER_ENTRY =
     : new URL('../../workers/entry.js', import.meta.url);
 
 /**
- * Up to 2 threads. A part upload is mostly waiting on the network and CRC32C runs at GB/s per core, so one thread
- * drives many sockets; each extra uploading thread costs about 50 MiB of resident memory (its own V8 heap, a
- * second copy of undici, read buffers awaiting GC — measured with bench/memory.ts), which a third or fourth
- * thread would spend without a measurable gain in throughput.
+ * One thread per core, up to 4. Both directions now move their bytes in the workers (a download range costs
+ * its worker about 2.5 CPU seconds per GiB with CRC32C and disk writes, an upload part about 2.5), so one
+ * thread tops out near 400–500 MiB/s on the machines measured and a fast NIC needs several; each thread costs
+ * about 50 MiB of resident memory (its own V8 heap, a second copy of undici), which is why the default stops at
+ * 4 (the bench's per-GiB figures show when more would pay: set `workers`). Requests in flight (`concurrency`)
+ * are independent of it: one thread serves many requests.
  */
-export const DEFAULT_MAX_THREADS = Math.max(1, Math.min(availableParallelism(), 2));
+export const DEFAULT_MAX_THREADS = Math.max(1, Math.min(availableParallelism(), 4));
 
 /**
  * Young-generation cap of each worker's V8 heap. Workers allocate mostly short-lived read buffers; a small young
@@ -58,7 +60,7 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  */
 export const DEFAULT_TASKS_PER_THREAD = 16;
 
-/** Idle threads stay this long (with their keep-alive sockets) before piscina retires them. */
+/** With no task running for this long, the threads (and their keep-alive sockets) are stopped; the next task starts them again. */
 const IDLE_TIMEOUT_MS = 30_000;
 
 export interface WorkerPoolOptions {
@@ -69,6 +71,12 @@ export interface WorkerPoolOptions {
   maxThreads?: number;
 }
 
+/**
+ * Spreads tasks over every thread the pool may have. piscina's default balancer keeps giving tasks to the
+ * threads it has until each carries `concurrentTasksPerWorker`, so 16 ranges in flight would all share one
+ * thread and one core; this one lets the pool start another thread while none is idle, then picks the least
+ * busy.
+ */
 /** How a task ended, with the transferred buffer (if any) handed back either way so it can be reused. */
 export type TaskOutcome<T> = { ok: true; value: T; buffer?: ArrayBuffer } | { ok: false; error: Error; buffer?: ArrayBuffer };
 
@@ -89,6 +97,9 @@ export class WorkerPool {
   readonly #maxThreads: number;
   #piscina: Piscina | undefined;
   #closed = false;
+  /** Tasks in flight, and the timer that retires the threads once there have been none for a while. */
+  #running = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     const maxThreads = options.maxThreads ?? DEFAULT_MAX_THREADS;
@@ -128,6 +139,7 @@ export class WorkerPool {
   /** Waits for running tasks, then stops the threads. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     const piscina = this.#piscina;
     this.#piscina = undefined;
     await piscina?.close();
@@ -143,6 +155,7 @@ export class WorkerPool {
     options: RunOptions,
   ): Promise<TaskOutcome<R>> {
     const piscina = this.#pool();
+    this.#taskStarted();
     const { port1, port2 } = new MessageChannel();
     let received = 0;
     let expected = Infinity;
@@ -190,7 +203,27 @@ export class WorkerPool {
     } finally {
       disposeAbort();
       port1.close();
+      this.#taskEnded();
     }
+  }
+
+  #taskStarted(): void {
+    this.#running++;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** The last running task ended: retire the threads if nothing else comes within IDLE_TIMEOUT_MS. */
+  #taskEnded(): void {
+    if (--this.#running > 0) return;
+    this.#idleTimer = setTimeout(() => {
+      const piscina = this.#piscina;
+      this.#piscina = undefined;
+      this.#idleTimer = undefined;
+      void piscina?.close();
+    }, IDLE_TIMEOUT_MS);
+    // An idle pool must not keep the process alive.
+    this.#idleTimer.unref();
   }
 
   #pool(): Piscina {
@@ -198,8 +231,10 @@ export class WorkerPool {
     this.#piscina ??= new Piscina({
       filename: WORKER_ENTRY.href,
       maxThreads: this.#maxThreads,
-      minThreads: 0,
-      idleTimeout: IDLE_TIMEOUT_MS,
+      // Every thread starts with the first task, so that tasks spread over all of them at once (piscina would
+      // otherwise fill one thread up to concurrentTasksPerWorker before starting the next, and 16 ranges would
+      // share one core). The whole pool is retired after an idle spell instead (see #taskEnded).
+      minThreads: this.#maxThreads,
       concurrentTasksPerWorker: DEFAULT_TASKS_PER_THREAD,
       // Parked threads would freeze their keep-alive sockets and port listeners between tasks (piscina's
       // default 'sync' mode uses Atomics.wait); measured faster for undici PUTs too.
