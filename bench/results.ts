@@ -36,6 +36,13 @@ export interface CaseRow {
   rme: number;
   /** Client CPU seconds per GiB moved (median over iterations); undefined when it could not be measured. */
   cpuSecPerGiB?: number;
+  /** Seconds per GiB the client's main thread was busy (median over iterations). */
+  mainBusySecPerGiB?: number;
+  /**
+   * `cpuSecPerGiB` divided by that of the bare undici client doing the same work in the same run
+   * (`bare-drop` for streams, `bare-file` for files, `bare-put` for uploads).
+   */
+  cpuVsBare?: number;
   peakRssMiB?: number;
   rssSource: RssSource;
   /** Emulator CPU seconds per GiB over the whole case (warm-up and verification included). */
