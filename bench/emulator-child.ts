@@ -33,7 +33,8 @@ async function shutdown(): Promise<void> {
 process.on('message', (request: EmulatorChildRequest) => {
   if (request.type === 'usage') {
     const { bytesIn, bytesOut } = emulator.metrics.snapshot();
-    send({ type: 'usage', id: request.id, cpuSec: cpuSeconds(), maxRssMiB: maxRssMiB(), bytesIn, bytesOut });
+    const loopBusySec = performance.eventLoopUtilization().active / 1000;
+    send({ type: 'usage', id: request.id, cpuSec: cpuSeconds(), loopBusySec, atSec: performance.now() / 1000, maxRssMiB: maxRssMiB(), bytesIn, bytesOut });
   } else if (request.type === 'put') {
     emulator.putObject(request.bucket, request.name, createReadStream(request.file)).then(
       (result) => send({ type: 'put', size: result.size, crc32c: result.crc32c }),
