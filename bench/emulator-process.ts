@@ -26,7 +26,10 @@ export type EmulatorChildMessage =
 /** The emulator's own resource use and traffic so far, for spotting a server-bound measurement. */
 export interface EmulatorUsage {
   cpuSec: number;
-  /** Seconds the emulator's event loop has been busy (its hashing threads excluded), for spotting saturation. */
+  /**
+   * CPU seconds of the emulator's main thread alone (its event loop; hashing and libuv threads excluded), for
+   * spotting a saturated server. From /proc on Linux; elsewhere the event loop's busy wall time.
+   */
   loopBusySec: number;
   /** The emulator's monotonic clock, in seconds: deltas are the wall time between two readings. */
   atSec: number;

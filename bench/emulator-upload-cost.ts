@@ -96,7 +96,7 @@ try {
     const loop = (after.loopBusySec ?? 0) - (before.loopBusySec ?? 0);
     const perGiB = (seconds: number): string => (seconds / (received / GiB)).toFixed(2);
     console.log(
-      `${kind.padEnd(10)} ${perGiB(cpu)} CPU s/GiB, event loop ${perGiB(loop)} s/GiB  (${cpu.toFixed(2)} s CPU over ${wallSec.toFixed(2)} s wall, ${(received / MiB / wallSec).toFixed(0)} MiB/s)`,
+      `${kind.padEnd(10)} ${perGiB(cpu)} CPU s/GiB, main thread ${perGiB(loop)} CPU s/GiB  (${cpu.toFixed(2)} s CPU over ${wallSec.toFixed(2)} s wall, ${(received / MiB / wallSec).toFixed(0)} MiB/s)`,
     );
   }
 } finally {

@@ -161,7 +161,7 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
   out.push(`  code      ${run.runtime}`);
   out.push('  columns   median MiB/s and min–max over iterations; × base = ratio to the suite\'s baseline (in each title);');
   out.push('            CPU and peak RSS are the client process alone (a fresh process per case); srv = the emulator process;');
-  out.push('            srv loop = share of the case\'s wall time its event loop was busy; [server-bound] at 85 % and above');
+  out.push('            srv loop = its main thread\'s CPU time over the case\'s wall time; [server-bound] at 85 % and above');
 
   const groups = new Map<string, CaseRow[]>();
   for (const row of run.rows) {

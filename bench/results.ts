@@ -41,7 +41,7 @@ export interface CaseRow {
   /** Emulator CPU seconds per GiB over the whole case (warm-up and verification included). */
   emulatorCpuSecPerGiB?: number;
   /**
-   * Fraction of the case's wall time the emulator's event loop was busy (warm-up and verification included).
+   * Emulator main-thread (event loop) CPU seconds over the case's wall time (warm-up and verification included).
    * Near 1, the server, not the client, set the pace: the row is flagged `server-bound`.
    */
   emulatorLoopBusy?: number;
