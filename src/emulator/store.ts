@@ -366,8 +366,57 @@ export class ObjectStore {
     }
     const bucket: StoredBucket = { name, timeCreated: new Date().toISOString() };
     this.#buckets.set(name, bucket);
-    writeAtomically(join(this.#bucketsDir, `${createHash('sha256').update(name).digest('hex')}.json`), JSON.stringify(bucket));
+    writeAtomically(this.#bucketFile(name), JSON.stringify(bucket));
     return bucket;
+  }
+
+  /** Every bucket, sorted by name. */
+  listBuckets(): StoredBucket[] {
+    return [...this.#buckets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The bucket, or a 404 naming it. */
+  requireBucket(name: string): StoredBucket {
+    const bucket = this.#buckets.get(name);
+    if (!bucket) throw new GcsErrorReply(404, 'notFound', 'NoSuchBucket', 'The specified bucket does not exist.', { details: `No such bucket: ${name}` });
+    return bucket;
+  }
+
+  /** Deletes an empty bucket: a 404 when it does not exist, a 409 while it holds objects (as GCS answers). */
+  deleteBucket(name: string): void {
+    this.requireBucket(name);
+    for (const object of this.#objects.values()) {
+      if (object.bucket === name) {
+        throw new GcsErrorReply(409, 'conflict', 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      }
+    }
+    this.#buckets.delete(name);
+    rmSync(this.#bucketFile(name), { force: true });
+  }
+
+  /** Replaces the bucket's record (a patch), bumping its metageneration. */
+  updateBucket(name: string, change: (bucket: StoredBucket) => StoredBucket): StoredBucket {
+    const current = this.requireBucket(name);
+    const next = { ...change(current), name, metageneration: (current.metageneration ?? 1) + 1, updated: new Date().toISOString() };
+    this.#buckets.set(name, next);
+    writeAtomically(this.#bucketFile(name), JSON.stringify(next));
+    return next;
+  }
+
+  #bucketFile(name: string): string {
+    return join(this.#bucketsDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+  }
+
+  /**
+   * Hard-links the object's data files into the temp directory (no bytes copied), for work that must outlive
+   * the object itself (a rewrite spread over several calls). Remove them with `discard`.
+   */
+  linkToTemp(object: StoredObject): { path: string; size: number }[] {
+    return this.dataFiles(object).map((source) => {
+      const path = this.tempPath('rewrite');
+      linkOrCopy(source.path, path);
+      return { path, size: source.size };
+    });
   }
 
   #save(key: string, object: StoredObject): void {
