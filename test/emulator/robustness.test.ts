@@ -52,7 +52,7 @@ test('malformed requests get clear errors and the next request is served', async
     ['/Bad_Bucket/o', {}, 400, /<Code>InvalidBucketName<\/Code>/],
     [`/bkt/${'x'.repeat(1100)}`, {}, 400, /1-1024 bytes/],
     ['/storage/v1/b/bkt/o/missing', { method: 'PATCH', body: '{}' }, 404, /notFound/],
-    ['/storage/v1/b/bkt/iam', {}, 501, /"reason":"notImplemented".*GET \/storage\/v1\/b\/\{bucket\}\/iam/],
+    ['/storage/v1/b/bkt/iam', {}, 501, /does not implement GET \/storage\/v1\/b\/\{bucket\}\/iam.*"reason":"notImplemented"/],
     ['/upload/storage/v1/b/bkt/o?uploadType=nonsense', { method: 'POST', body: 'x' }, 400, /upload type/],
     ['/bkt/o?uploads', { method: 'POST' }, 200, /UploadId/],
     ['/bkt/o?partNumber=abc&uploadId=zzz', { method: 'PUT', body: 'x' }, 400, /Part number/],
