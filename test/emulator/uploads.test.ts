@@ -176,3 +176,33 @@ test('a large upload is streamed to disk, not buffered', async (t) => {
   assert.equal(response.json().size, String(blocks * block.length));
   assert.ok(peak - before < 48 * 1024 * 1024, `peak external memory grew by ${(peak - before) / 1048576} MiB`);
 });
+
+test('gcsfs simple_upload: a multipart body with bare LF line breaks and boundary "==0==" is accepted', async (t) => {
+  const emulator = await useEmulator(t);
+  const data = Buffer.from('col1,col2\n1,2\nx--==0== mid-line is data\n');
+  const metadata = JSON.stringify({ name: 'frames/df.csv', metadata: { via: 'gcsfs' } });
+  // gcsfs core.py simple_upload, byte for byte: LF only, no CRLF anywhere, no newline after the closing boundary.
+  const body = Buffer.concat([
+    Buffer.from(`--==0==\nContent-Type: application/json; charset=UTF-8\n\n${metadata}\n--==0==\nContent-Type: text/csv\n\n`),
+    data,
+    Buffer.from('\n--==0==--'),
+  ]);
+  const response = await call(`${emulator.url}/upload/storage/v1/b/bkt/o?uploadType=multipart&ifGenerationMatch=0`, {
+    method: 'POST',
+    headers: { 'content-type': 'multipart/related; boundary="==0=="' },
+    body,
+  });
+  assert.equal(response.status, 200, response.text);
+  assert.equal(response.json().contentType, 'text/csv');
+  assert.deepEqual(response.json().metadata, { via: 'gcsfs' });
+  assert.equal(response.json().md5Hash, md5(data));
+  assert.deepEqual((await call(`${emulator.url}/bkt/frames/df.csv`)).body, data);
+  // The CRLF form still works, and a body mixing the two is cut at the style its first boundary line set.
+  const crlf = await call(`${emulator.url}/upload/storage/v1/b/bkt/o?uploadType=multipart`, {
+    method: 'POST',
+    headers: { 'content-type': 'multipart/related; boundary=b' },
+    body: multipartBody('b', { name: 'crlf' }, data),
+  });
+  assert.equal(crlf.status, 200);
+  assert.deepEqual((await call(`${emulator.url}/bkt/crlf`)).body, data);
+});
