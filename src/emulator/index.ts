@@ -1,6 +1,8 @@
 /**
- * A local GCS emulator: the JSON API (metadata, media download, media/multipart/resumable uploads) and the
- * path-style XML API (GET/HEAD, multipart upload), on disk, with fault injection and network shaping.
+ * A local GCS emulator: the JSON API (objects: metadata, media download, media/multipart/resumable uploads,
+ * patch, copy, rewrite, compose, move, listing; buckets; the batch endpoint) and the path-style XML API
+ * (objects, copies, multipart upload, ListMultipartUploads, bucket listing), on disk, with fault injection and
+ * network shaping. Anything else answers 501 naming the operation.
  *
  * @example
  * ```ts
