@@ -12,7 +12,7 @@ import { runInChild } from './case-process.js';
 import type { CaseSpec, TargetSpec } from './cases/case.js';
 import type { ChildRuntime } from './child-module.js';
 import { writeSeededFile } from './data.js';
-import type { EmulatorProcess, EmulatorUsage } from './emulator-process.js';
+import { serverLoad, type EmulatorProcess, type EmulatorUsage } from './emulator-process.js';
 import { median } from './measure.js';
 import type { Plan } from './plan.js';
 import type { NetworkProfile, ProfileName } from './profiles.js';
@@ -239,12 +239,10 @@ export class BenchContext {
     if (env?.capMiBps !== undefined) row.vsCap = row.mibps.median / env.capMiBps;
     if (before && after) {
       const moved = m.bytes * (m.samplesMs.length + (this.plan.warmup ? 1 : 0));
-      row.emulatorCpuSecPerGiB = (after.cpuSec - before.cpuSec) / (moved / GiB);
-      const wallSec = after.atSec - before.atSec;
-      if (wallSec > 0) {
-        row.emulatorLoopBusy = (after.loopBusySec - before.loopBusySec) / wallSec;
-        if (row.emulatorLoopBusy >= SERVER_BOUND_LOOP_BUSY) row.note = notes(row.note, 'server-bound');
-      }
+      const load = serverLoad(before, after, moved);
+      row.emulatorCpuSecPerGiB = load.cpuSecPerGiB;
+      if (load.loopBusy !== undefined) row.emulatorLoopBusy = load.loopBusy;
+      if (load.serverBound) row.note = notes(row.note, 'server-bound');
     }
     return row;
   }
@@ -281,12 +279,6 @@ export function relateTo(rows: readonly CaseRow[], baseMethod: string): void {
   if (!base) return;
   for (const row of rows) row.vsBase = row.mibps.median / base.mibps.median;
 }
-
-/**
- * An emulator event loop busy this much of a case's wall time was the bottleneck: a client cannot go faster
- * than a server that never waits for it.
- */
-export const SERVER_BOUND_LOOP_BUSY = 0.85;
 
 /** Joins the notes that apply into a row's `note` ('' when none do). */
 export function notes(...parts: (string | undefined)[]): string {
