@@ -206,3 +206,22 @@ test('gcsfs simple_upload: a multipart body with bare LF line breaks and boundar
   assert.equal(crlf.status, 200);
   assert.deepEqual((await call(`${emulator.url}/bkt/crlf`)).body, data);
 });
+
+test('the multipart parser finds delimiters split across any chunk boundary, in both line-break styles', async () => {
+  const { parseMultipartRelated } = await import('../../src/emulator/multipart-related.js');
+  const media = Buffer.from('a\r\n--b\r\n--bx\n--b-\r\n--', 'latin1');
+  for (const eol of ['\r\n', '\n']) {
+    const body = Buffer.from(`--bnd${eol}Content-Type: application/json${eol}${eol}{}${eol}--bnd${eol}Content-Type: x/y${eol}${eol}${media.toString('latin1')}${eol}--bnd--`, 'latin1');
+    for (let size = 1; size <= body.length; size += 1) {
+      const chunks = Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size));
+      const parts: Buffer[][] = [];
+      for await (const event of parseMultipartRelated((async function* () { yield* chunks; })(), 'bnd')) {
+        if (event.type === 'part') parts.push([]);
+        else parts.at(-1)?.push(event.chunk);
+      }
+      assert.equal(parts.length, 2, `chunk size ${size}`);
+      assert.equal(Buffer.concat(parts[0] ?? []).toString(), '{}', `chunk size ${size}`);
+      assert.deepEqual(Buffer.concat(parts[1] ?? []), media, `eol ${JSON.stringify(eol)}, chunk size ${size}`);
+    }
+  }
+});
