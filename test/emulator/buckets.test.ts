@@ -32,6 +32,8 @@ test('buckets: list (prefix, paging), patch labels (metageneration), delete only
   await call(`${emulator.url}/storage/v1/b/b-one/o/o`, { method: 'DELETE' });
   assert.equal((await call(`${emulator.url}/storage/v1/b/b-one`, { method: 'DELETE' })).status, 204);
   assert.equal((await call(`${emulator.url}/storage/v1/b/b-one`, { method: 'DELETE' })).status, 404);
+  assert.equal((await call(`${emulator.url}/storage/v1/b/b-one`)).status, 404, 'a deleted bucket does not come back on GET');
+  assert.equal((await call(`${emulator.url}/storage/v1/b/never-made`)).status, 404);
   assert.deepEqual((await call(`${emulator.url}/storage/v1/b?project=p`)).json().items.map((b: { name: string }) => b.name), ['b-two', 'other']);
 });
 
