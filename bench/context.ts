@@ -12,7 +12,7 @@ import { runInChild } from './case-process.js';
 import type { CaseSpec, TargetSpec } from './cases/case.js';
 import type { ChildRuntime } from './child-module.js';
 import { writeSeededFile } from './data.js';
-import type { EmulatorProcess, EmulatorUsage } from './emulator-process.js';
+import { serverLoad, type EmulatorProcess, type EmulatorUsage } from './emulator-process.js';
 import { median } from './measure.js';
 import type { Plan } from './plan.js';
 import type { NetworkProfile, ProfileName } from './profiles.js';
@@ -242,7 +242,10 @@ export class BenchContext {
     if (env?.capMiBps !== undefined) row.vsCap = row.mibps.median / env.capMiBps;
     if (before && after) {
       const moved = m.bytes * (m.samplesMs.length + (warm ? 1 : 0));
-      row.emulatorCpuSecPerGiB = (after.cpuSec - before.cpuSec) / (moved / GiB);
+      const load = serverLoad(before, after, moved);
+      row.emulatorCpuSecPerGiB = load.cpuSecPerGiB;
+      if (load.loopBusy !== undefined) row.emulatorLoopBusy = load.loopBusy;
+      if (load.serverBound) row.note = notes(row.note, 'server-bound');
     }
     return row;
   }

@@ -26,11 +26,32 @@ export type EmulatorChildMessage =
 /** The emulator's own resource use and traffic so far, for spotting a server-bound measurement. */
 export interface EmulatorUsage {
   cpuSec: number;
+  /**
+   * CPU seconds of the emulator's main thread alone (its event loop; hashing and libuv threads excluded), for
+   * spotting a saturated server. From /proc on Linux; elsewhere the event loop's busy wall time.
+   */
+  loopBusySec: number;
+  /** The emulator's monotonic clock, in seconds: deltas are the wall time between two readings. */
+  atSec: number;
   maxRssMiB: number;
   /** Request-body bytes received. */
   bytesIn: number;
   /** Response-body bytes sent. */
   bytesOut: number;
+}
+
+/**
+ * An emulator main thread whose CPU time reached this share of a case's wall time was the bottleneck: a client
+ * cannot go faster than a server that never waits for it.
+ */
+export const SERVER_BOUND_LOOP_BUSY = 0.85;
+
+/** What the emulator spent on a case, from its usage before and after and the bytes the case moved. */
+export function serverLoad(before: EmulatorUsage, after: EmulatorUsage, bytesMoved: number): { cpuSecPerGiB: number; loopBusy: number | undefined; serverBound: boolean } {
+  const cpuSecPerGiB = (after.cpuSec - before.cpuSec) / (bytesMoved / 1024 ** 3);
+  const wallSec = after.atSec - before.atSec;
+  const loopBusy = wallSec > 0 ? (after.loopBusySec - before.loopBusySec) / wallSec : undefined;
+  return { cpuSecPerGiB, loopBusy, serverBound: loopBusy !== undefined && loopBusy >= SERVER_BOUND_LOOP_BUSY };
 }
 
 export class EmulatorProcess {
@@ -83,8 +104,8 @@ export class EmulatorProcess {
       AbortSignal.timeout(10_000),
     );
     this.#child.send({ type: 'usage', id } satisfies EmulatorChildRequest);
-    const { cpuSec, maxRssMiB, bytesIn, bytesOut } = await reply;
-    return { cpuSec, maxRssMiB, bytesIn, bytesOut };
+    const { cpuSec, loopBusySec, atSec, maxRssMiB, bytesIn, bytesOut } = await reply;
+    return { cpuSec, loopBusySec, atSec, maxRssMiB, bytesIn, bytesOut };
   }
 
   /** Stores `file` as `bucket/name` inside the emulator (no HTTP, no shaping); resolves its size and CRC32C. */

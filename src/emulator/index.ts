@@ -1,6 +1,8 @@
 /**
- * A local GCS emulator: the JSON API (metadata, media download, media/multipart/resumable uploads) and the
- * path-style XML API (GET/HEAD, multipart upload), on disk, with fault injection and network shaping.
+ * A local GCS emulator: the JSON API (objects: metadata, media download, media/multipart/resumable uploads,
+ * patch, copy, rewrite, compose, move, listing; buckets; the batch endpoint) and the path-style XML API
+ * (objects, copies, multipart upload, ListMultipartUploads, bucket listing), on disk, with fault injection and
+ * network shaping. Anything else answers 501 naming the operation.
  *
  * @example
  * ```ts
@@ -21,6 +23,7 @@ import { FaultController } from './faults.js';
 import { Metrics } from './metrics.js';
 import { MultipartUploads } from './multipart-uploads.js';
 import { ResumableSessions } from './resumable-sessions.js';
+import { DEFAULT_REWRITE_BYTES_PER_CALL, RewriteJobs } from './rewrite-jobs.js';
 import { validBucket, validObjectName } from './routes.js';
 import { createEmulatorServer } from './server.js';
 import { Shaper, type ShapingOptions } from './shaping.js';
@@ -47,6 +50,12 @@ export interface EmulatorOptions {
   dir?: string;
   /** Bandwidth caps and first-byte delay, for benchmarks. @default no shaping */
   shaping?: ShapingOptions;
+  /**
+   * Bytes one objects.rewrite call copies when the client sets no `maxBytesRewrittenPerCall`; larger objects
+   * take several calls with a `rewriteToken`. Lower it to exercise a client's rewrite loop on small objects.
+   * @default 1 GiB
+   */
+  rewriteBytesPerCall?: number;
 }
 
 /** What `putObject` stores besides the bytes. */
@@ -86,7 +95,10 @@ export interface Emulator {
 }
 
 function validate(options: EmulatorOptions): void {
-  const { port, host, dir } = options;
+  const { port, host, dir, rewriteBytesPerCall } = options;
+  if (rewriteBytesPerCall !== undefined && (!Number.isSafeInteger(rewriteBytesPerCall) || rewriteBytesPerCall < 1)) {
+    throw new InvalidArgumentError(`Expected \`rewriteBytesPerCall\` to be a positive integer number of bytes, got \`${String(rewriteBytesPerCall)}\``);
+  }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new InvalidArgumentError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\` (${typeof port})`);
   }
@@ -110,11 +122,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store,
     resumable: new ResumableSessions(store),
     multipart: new MultipartUploads(store),
+    rewrites: new RewriteJobs(store, options.rewriteBytesPerCall ?? DEFAULT_REWRITE_BYTES_PER_CALL),
     faults: new FaultController(),
     metrics: new Metrics(),
   };
   let address = `${host}:${options.port ?? 0}`;
-  const server = createEmulatorServer(state, shaper.pacesBodies || shaper.firstByteDelayMs > 0 ? shaper : undefined, () => address);
+  const shutdown = new AbortController();
+  const server = createEmulatorServer(state, shaper.pacesBodies || shaper.firstByteDelayMs > 0 ? shaper : undefined, () => address, shutdown.signal);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -152,11 +166,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     close() {
       closing ??= (async () => {
+        // Stalls and pacing waits end now: a pending `stall-headers` timer once kept a SIGTERM'd emulator up ~70 s.
+        shutdown.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
         state.resumable.clear();
         state.multipart.clear();
+        state.rewrites.clear();
         if (ownsDir) rmSync(dir, { recursive: true, force: true });
       })();
       return closing;
