@@ -1,14 +1,17 @@
 /**
- * `cp gs://… FILE|-`: a download, resumable when it goes to a file. The journal (`FILE.partial.json`) and the
- * engine's `FILE.partial` are kept when the run fails or is interrupted, and the next identical command
- * continues from them; see journal-download.ts for what is checked before anything is reused.
+ * `cp gs://… FILE|-`: a download, resumable when it goes to a file. The journal (`FILE.gcs-transfer.partial.json`)
+ * and the engine's `FILE.gcs-transfer.partial` are kept when the run fails or is interrupted, and the next
+ * identical command continues from them; see journal-download.ts for what is checked before anything is reused.
+ * The destination is locked before the journal is even read, so a second `cp` to the same file fails at once
+ * without touching the first one's state.
  */
 import { rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Crc32cHasher } from '../checksum/crc32c.js';
 import { SourceChangedError } from '../errors.js';
-import { PARTIAL_SUFFIX } from '../transfer/file-sink.js';
+import { DestinationLock } from '../transfer/destination-lock.js';
+import { PARTIAL_SUFFIX, resolveDestination } from '../transfer/file-sink.js';
 import {
   DownloadJournal,
   downloadJournalPath,
@@ -24,8 +27,22 @@ import { formatSize } from './sizes.js';
 
 /** Downloads into `options.local`, resuming from (and keeping) the journal unless `--no-resume`. */
 export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
+  let lock: DestinationLock;
+  try {
+    lock = await DestinationLock.acquire(await resolveDestination(context.options.local));
+  } catch (error) {
+    return { ok: false, error };
+  }
+  try {
+    return await downloadLocked(context, lock);
+  } finally {
+    await lock.release({ keepPartial: await exists(lock.dest + PARTIAL_SUFFIX) });
+  }
+}
+
+async function downloadLocked(context: CpContext, lock: DestinationLock): Promise<CpOutcome> {
   const { tm, options, reporter, signal } = context;
-  const dest = options.local;
+  const dest = lock.dest;
   const identity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote) };
   const fresh: DownloadResumePlan = { reusedBytes: 0, notes: [] };
   // The new run truncates FILE.partial, which would make any saved journal a lie.
@@ -43,6 +60,7 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
       const result = await tm.downloadFile(options.remote, dest, {
         onProgress: reporter.onProgress,
         keepPartial: journal !== undefined,
+        destinationLock: lock,
         ...(signal ? { signal } : {}),
         ...(journal ? { onCheckpoint: journal.onCheckpoint } : {}),
         ...(plan.resume ? { resume: plan.resume } : {}),
@@ -50,7 +68,7 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
       await journal?.remove();
       return {
         ok: true,
-        summary: summaryOf(result, { direction: 'download', source: identity.object, destination: dest, resumedBytes: plan.reusedBytes }),
+        summary: summaryOf(result, { direction: 'download', source: identity.object, destination: options.local, resumedBytes: plan.reusedBytes }),
       };
     } catch (error) {
       if (plan.resume && error instanceof SourceChangedError && signal?.aborted !== true) {
@@ -68,7 +86,11 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
         return { ok: false, error, kept: `${dest}${PARTIAL_SUFFIX} and ${downloadJournalPath(dest)}` };
       }
       await journal?.remove();
-      if (journal !== undefined) await rm(dest + PARTIAL_SUFFIX, { force: true });
+      // Only a partial file this tool created (the lock's record) is removed: never one that was in the way.
+      if (journal !== undefined && lock.ownsPartial) {
+        await rm(dest + PARTIAL_SUFFIX, { force: true });
+        await lock.notePartial(false);
+      }
       return { ok: false, error };
     }
   }

@@ -1,13 +1,14 @@
 /**
- * `downloadFile`: a parallel download into `<dest>.partial`, renamed onto `dest` only once every byte is
- * verified. On failure or abort the partial file is removed (or kept for `resume` with `keepPartial`, unless
- * the bytes proved corrupt), so `dest` is never a half-written or unverified file.
+ * `downloadFile`: a parallel download into `<dest>.gcs-transfer.partial`, renamed onto `dest` only once every
+ * byte is verified. On failure or abort the partial file is removed (or kept for `resume` with `keepPartial`,
+ * unless the bytes proved corrupt), so `dest` is never a half-written or unverified file. The destination is
+ * locked for the whole call (see destination-lock.ts), so the result always describes the file that is there.
  */
-import { resolve } from 'node:path';
-import { DataCorruption, InvalidArgumentError } from '../errors.js';
+import { DataCorruption, InvalidArgumentError, LocalIOError } from '../errors.js';
 import { abortErrorFor, linkedController } from '../util/abort.js';
 import { DownloadJob, checkDownloadResume, type DownloadContext, type DownloadTarget } from './download-job.js';
-import { FileSink } from './file-sink.js';
+import { DestinationLock } from './destination-lock.js';
+import { FileSink, resolveDestination } from './file-sink.js';
 import type { ObjectRef } from './object-ref.js';
 import { checkBoolean, checkFunction, resolveTransfer, type TransferDownloadOptions, type DownloadResult, type TransferDefaults } from './options.js';
 import { ProgressTracker } from './progress.js';
@@ -26,8 +27,16 @@ export async function downloadFile(
     throw new InvalidArgumentError(`Expected \`destPath\` to be a non-empty file path, got \`${String(destPath)}\``);
   }
   if (options.resume !== undefined) checkDownloadResume(options.resume);
+  const lock = options.destinationLock;
+  if (lock !== undefined && !(lock instanceof DestinationLock)) {
+    throw new InvalidArgumentError('Expected `destinationLock` to be a DestinationLock from DestinationLock.acquire()');
+  }
+  const dest = await resolveDestination(destPath);
+  if (lock !== undefined && lock.dest !== dest) {
+    throw new InvalidArgumentError(`\`destinationLock\` locks ${lock.dest}, not the destination ${dest}`);
+  }
   const progress = new ProgressTracker(settings.onProgress);
-  const sink = await openSink(resolve(destPath), options.resume !== undefined);
+  const sink = await openSink(dest, options.resume !== undefined, lock);
   const target: DownloadTarget = {
     write: (_index, position, data) => sink.write(data, position),
     open: async () => undefined,
@@ -56,14 +65,13 @@ export async function downloadFile(
   }
 }
 
-async function openSink(dest: string, resume: boolean): Promise<FileSink> {
+async function openSink(dest: string, resume: boolean, lock: DestinationLock | undefined): Promise<FileSink> {
   try {
-    return await FileSink.open(dest, { resume });
+    return await FileSink.open(dest, { resume, ...(lock ? { lock } : {}) });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (resume && code === 'ENOENT') {
-      throw new InvalidArgumentError(`Cannot \`resume\`: ${dest}.partial does not exist (start the download afresh)`, { cause: error });
+    if (resume && error instanceof LocalIOError && error.errno === 'ENOENT' && error.path.endsWith('.partial')) {
+      throw new InvalidArgumentError(`Cannot \`resume\`: ${error.path} does not exist (start the download afresh)`, { cause: error });
     }
-    throw new InvalidArgumentError(`Cannot write \`destPath\` ${dest}.partial: ${(error as Error).message}`, { cause: error });
+    throw error;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The resume journal of a download to a file: `<dest>.partial.json`, beside the `<dest>.partial` the engine
+ * The resume journal of a download to a file: `<dest>.gcs-transfer.partial.json`, beside the partial file the engine
  * writes into. It records the object (endpoint, bucket, name), the generation every range is pinned to, the
  * size and CRC32C the server announced, and each completed range with the CRC32C of its bytes. It is rewritten
  * durably (see journal-file.ts) after discovery and after every range, and removed once the download is done.
@@ -18,7 +18,7 @@ import { JournalWriter, readJournalFile, removeJournalFile } from './journal-fil
 import { fileRangeCrc32c } from './journal-verify.js';
 import type { CompletedRange, DownloadCheckpoint } from './options.js';
 
-/** The journal sits beside the partial file: `<dest>.partial.json`. */
+/** The journal sits beside the partial file: `<dest>.gcs-transfer.partial.json`. */
 export const DOWNLOAD_JOURNAL_SUFFIX = `${PARTIAL_SUFFIX}.json`;
 
 /** What a journal must match to be reused: the same object through the same endpoint. */
@@ -104,9 +104,18 @@ export async function planDownloadResume(
   };
 }
 
-/** Removes the journal of `dest` (the engine owns the partial file). */
+/**
+ * Removes the journal of `dest` (the engine owns the partial file) — only when the file at the journal's name
+ * is a download journal: a file gcs-transfer did not write is never deleted.
+ */
 export async function removeDownloadJournal(dest: string): Promise<void> {
+  const loaded = await readJournalFile(downloadJournalPath(dest));
+  if (loaded === undefined || !('data' in loaded) || !isDownloadJournal(loaded.data)) return;
   await removeJournalFile(downloadJournalPath(dest));
+}
+
+function isDownloadJournal(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'download';
 }
 
 /**
@@ -116,9 +125,11 @@ export async function removeDownloadJournal(dest: string): Promise<void> {
 export class DownloadJournal {
   readonly #writer: JournalWriter<DownloadJournalState>;
   readonly #state: DownloadJournalState;
+  readonly #dest: string;
 
   /** `resumed` lists the ranges an earlier run completed and this one reuses. */
   constructor(dest: string, identity: DownloadIdentity, resumed?: { generation: string; ranges: readonly CompletedRange[] }) {
+    this.#dest = dest;
     this.#writer = new JournalWriter(downloadJournalPath(dest));
     this.#state = {
       version: 1,
@@ -158,8 +169,9 @@ export class DownloadJournal {
   }
 
   /** Removes the journal (after success, or when its state is worthless). */
-  remove(): Promise<void> {
-    return this.#writer.remove();
+  async remove(): Promise<void> {
+    await this.#writer.flush().catch(() => undefined);
+    await removeDownloadJournal(this.#dest);
   }
 }
 

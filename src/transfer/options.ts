@@ -8,6 +8,7 @@ import type { CompletedPart } from '../errors.js';
 import type { AuthOption } from '../transport/create-transport.js';
 import { RetryStrategy } from '../transport/retry.js';
 import type { TimeoutOptions, Transport } from '../transport/transport.js';
+import type { DestinationLock } from './destination-lock.js';
 import type { ProgressCallback } from './progress.js';
 import { assertPositiveInteger } from './part-plan.js';
 
@@ -159,6 +160,13 @@ export interface TransferDownloadOptions extends TransferOptions {
    * @default false
    */
   keepPartial?: boolean;
+  /**
+   * A lock on the destination the caller already holds (`DestinationLock.acquire(path)`), for callers that
+   * prepare the destination (read a resume journal) before the download. It stays held after the call.
+   * `downloadFile` only.
+   * @default the call locks the destination itself and releases it when done
+   */
+  destinationLock?: DestinationLock;
   /**
    * `downloadToStream` only: ranges that may be held in memory while waiting for the consumer, the one being
    * delivered included. Memory is bounded by `readWindow × chunkSize`.
