@@ -31,6 +31,7 @@ import {
 import { MAX_PARTS, partRange, planUpload, uploadPartSize, type UploadPlan } from './part-plan.js';
 import { ProgressTracker } from './progress.js';
 import { runSlidingWindow } from './sliding-window.js';
+import { checkStoredResource } from './stored-resource-check.js';
 
 /** A single-request upload reads the whole object into memory, so its threshold is capped. */
 const MAX_SINGLE_REQUEST_BYTES = 1024 * 1024 * 1024;
@@ -180,7 +181,11 @@ async function uploadSingle(
     { ...(transfer.signal ? { signal: transfer.signal } : {}), ...(transfer.timeout ? { timeout: transfer.timeout } : {}) },
   );
   const local = crc32cToBase64(crc32c(data));
-  // MultipartUpload already refused a stored CRC32C that differs from the one it sent.
+  await checkStoredResource(
+    { transport: context.transport, endpoint: context.endpoint, retry: transfer.retry },
+    resource,
+    { dest, size: data.byteLength, crc32c: transfer.checksum ? local : undefined },
+  );
   const validated = transfer.checksum && resource.crc32c !== undefined;
   if (transfer.requireValidation && !validated) {
     throw new UnvalidatedError(`The server gave no CRC32C for ${formatObjectRef(dest)} to validate the upload against`);
