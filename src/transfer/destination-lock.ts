@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { DestinationLockedError, LocalIOError, localIOError } from '../errors.js';
 import { isAlive } from './journal-file.js';
 
@@ -173,7 +174,7 @@ async function writeTemp(path: string, record: LockRecord): Promise<string> {
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw localIOError(error, temp, 'open', 'Cannot write a lock file');
+    throw localIOError(error, dirname(path), 'open', 'Cannot write in the destination directory');
   }
   await handle.close();
   return temp;

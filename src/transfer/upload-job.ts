@@ -7,7 +7,7 @@
  * (`concurrency × partSize` bytes), which travel to the workers and back without copies. A single-request
  * upload holds the object (at most `singleRequestThreshold` bytes).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32c, crc32cToBase64 } from '../checksum/crc32c.js';
@@ -30,6 +30,7 @@ import {
 } from './options.js';
 import { MAX_PARTS, partRange, planUpload, uploadPartSize, type UploadPlan } from './part-plan.js';
 import { ProgressTracker } from './progress.js';
+import { inspectSourceFile } from './local-source.js';
 import { runSlidingWindow } from './sliding-window.js';
 import { checkStoredResource } from './stored-resource-check.js';
 
@@ -307,14 +308,7 @@ function bufferSource(part: StreamPart): TaskSource {
 }
 
 async function fileSize(path: string): Promise<number> {
-  let stats;
-  try {
-    stats = await stat(path);
-  } catch (error) {
-    throw new InvalidArgumentError(`Cannot read \`srcPath\` ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (!stats.isFile()) throw new InvalidArgumentError(`Expected \`srcPath\` to be a regular file, got ${path}`);
-  return stats.size;
+  return (await inspectSourceFile(path)).size;
 }
 
 function resolveUpload(defaults: TransferDefaults, options: TransferUploadOptions): UploadSettings {

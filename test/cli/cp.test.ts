@@ -236,7 +236,9 @@ test('state is kept only when a re-run can succeed: after a refusal the partial 
   const upload = await cli(cp('--chunk-size', '5MiB', 'refused-up.bin', 'gs://bkt/refused-up.bin'));
   emulator.faults.clear();
   assert.equal(upload.code, 3, upload.stderr);
-  assert.match(upload.stderr, /cancelled the unfinished upload/);
+  assert.match(upload.stderr, /the unfinished upload was cancelled/);
+  assert.doesNotMatch(upload.stderr, /left open for resume/, 'never both "cancelled" and "left open"');
+  assert.equal(upload.stderr.match(/cancelled/g)?.length, 1, upload.stderr);
   assert.doesNotMatch(upload.stderr, /re-run the same command/);
   assert.equal(emulator.metrics.snapshot().requests['mpu-abort'], 1);
   assert.deepEqual(await readdir(join(dir, 'state', 'uploads')), []);

@@ -26,7 +26,7 @@ function flippingTransport(): Transport {
       if (request.method === 'POST' && request.url.includes('uploadType=multipart') && request.body instanceof Uint8Array) {
         const body = Buffer.from(request.body);
         const at = body.indexOf('uploadFile.bin"');
-        if (at >= 0) body[at + 'uploadFile.bi'.length] ^= 0x0d; // 'n' (0x6e) → 'c' (0x63)
+        if (at >= 0) body[at + 13] = (body[at + 13] as number) ^ 0x0d; // 'n' (0x6e) → 'c' (0x63)
         return inner.request({ ...request, body }, options);
       }
       return inner.request(request, options);
