@@ -2,6 +2,7 @@
  * `gcs-transfer cp`: parses the command line, runs the copy through one TransferManager, and reports the
  * outcome with the documented exit code.
  */
+import { NoCredentialsError } from '../errors.js';
 import { TransferManager } from '../transfer/transfer-manager.js';
 import type { TransferManagerOptions } from '../transfer/options.js';
 import { RetryStrategy } from '../transport/retry.js';
@@ -35,7 +36,24 @@ export async function runCp(argv: readonly string[], io: CliIo): Promise<number>
   } finally {
     await tm.close();
   }
-  return outcome.ok ? reporter.success(outcome.summary) : reporter.failure(outcome.error, outcome.kept);
+  return outcome.ok ? reporter.success(outcome.summary) : reporter.failure(forTheCommandLine(outcome.error), outcome.kept);
+}
+
+/**
+ * Missing credentials, wherever they surfaced (a download's first range, a single-request upload, a multipart
+ * upload's initiate), become one message that names the command line's fixes.
+ */
+function forTheCommandLine(error: unknown): unknown {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof NoCredentialsError) {
+      return new NoCredentialsError(
+        'no Google credentials found. For GCS: run `gcloud auth application-default login` (or set ' +
+          'GOOGLE_APPLICATION_CREDENTIALS to a key file), or pass --token-file or --token-env. For an emulator: ' +
+          '--no-auth, or --endpoint http://127.0.0.1:PORT (or STORAGE_EMULATOR_HOST).',
+      );
+    }
+  }
+  return error;
 }
 
 /** The four kinds of copy: `-` is stdin for uploads and stdout for downloads. */
