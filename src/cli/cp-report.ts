@@ -6,10 +6,14 @@
 import { AbortError } from '../errors.js';
 import type { DownloadResult, UploadResult } from '../transfer/options.js';
 import type { ProgressSnapshot } from '../transfer/progress.js';
+import type { RetryEvent } from '../transport/retry.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { describeFailure, jsonFailure, type CliIo, type OutputStream } from './io.js';
 import { ProgressRenderer } from './progress.js';
 import { formatDuration, formatSize } from './sizes.js';
+
+/** At most one retry line per this interval; the others are counted into the next line. */
+const RETRY_LINE_INTERVAL_MS = 1_000;
 
 /** The outcome of a successful copy, as printed. */
 export interface CpSummary {
@@ -60,6 +64,8 @@ export class CpReporter {
   readonly #options: CpReporterOptions;
   readonly #progress: ProgressRenderer;
   readonly #notes: string[] = [];
+  #lastRetryAt = -Infinity;
+  #retriesSilenced = 0;
 
   constructor(io: CliIo, options: CpReporterOptions) {
     this.#io = io;
@@ -72,6 +78,25 @@ export class CpReporter {
   /** The engine's `onProgress`. */
   readonly onProgress = (snapshot: ProgressSnapshot): void => {
     this.#progress.update(snapshot);
+  };
+
+  /**
+   * The retry policy's `onRetry`: one line per failed request that will be retried (what failed, the attempt,
+   * when the next one starts). Many ranges failing together (a link that went down) would flood the
+   * terminal, so within a second only the first is printed and the rest are counted into the next line.
+   */
+  readonly onRetry = (event: RetryEvent): void => {
+    if (this.#options.quiet || this.#options.json) return;
+    const now = performance.now();
+    if (now - this.#lastRetryAt < RETRY_LINE_INTERVAL_MS) {
+      this.#retriesSilenced += 1;
+      return;
+    }
+    this.#lastRetryAt = now;
+    const what = event.error instanceof Error ? event.error.message : String(event.error);
+    const others = this.#retriesSilenced > 0 ? ` (and ${this.#retriesSilenced} other failed requests)` : '';
+    this.#retriesSilenced = 0;
+    this.#progress.note(`retrying: ${what}${others}; attempt ${event.attempt + 2} in ${(event.delayMs / 1000).toFixed(1)}s`);
   };
 
   /** Tells the user something about the run (resume decisions). Collected for `--json`. */

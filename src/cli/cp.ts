@@ -28,7 +28,7 @@ export async function runCp(argv: readonly string[], io: CliIo): Promise<number>
     dataOnStdout: options.direction === 'download' && options.local === '-',
     checksum: options.checksum,
   });
-  const tm = new TransferManager(managerOptions(options));
+  const tm = new TransferManager(managerOptions(options, reporter));
   let outcome: CpOutcome;
   try {
     const context: CpContext = { tm, options, reporter, io, ...(io.signal ? { signal: io.signal } : {}) };
@@ -63,7 +63,7 @@ function copy(context: CpContext): Promise<CpOutcome> {
   return stdio ? uploadFromStdin(context) : uploadFromFile(context);
 }
 
-function managerOptions(options: CpOptions): TransferManagerOptions {
+function managerOptions(options: CpOptions, reporter: CpReporter): TransferManagerOptions {
   return {
     checksum: options.checksum,
     requireValidation: options.requireValidation,
@@ -72,6 +72,10 @@ function managerOptions(options: CpOptions): TransferManagerOptions {
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.readTimeoutMs === undefined ? {} : { timeout: { readMs: options.readTimeoutMs } }),
-    ...(options.maxRetryMs === undefined ? {} : { retry: new RetryStrategy({ maxCumulativeRetryMs: options.maxRetryMs }) }),
+    // Retries are shown as they happen: a refused connection must not look like a hang.
+    retry: new RetryStrategy({
+      ...(options.maxRetryMs === undefined ? {} : { maxCumulativeRetryMs: options.maxRetryMs }),
+      onRetry: reporter.onRetry,
+    }),
   };
 }
