@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
-import { describeFailure, type CliIo } from './io.js';
+import { describeFailure, jsonFailure, type CliIo } from './io.js';
 
 const COMMANDS_HELP = `Usage: gcs-transfer <command> [options]
 
@@ -58,9 +58,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         );
     }
   } catch (error) {
-    io.stderr.write(describeFailure(command === undefined ? 'gcs-transfer' : `gcs-transfer ${command}`, error));
+    // --json is a promise to scripts: a failure before the command ran (a usage error) is JSON too.
+    if (wantsJson(rest)) io.stdout.write(`${JSON.stringify({ ...jsonFailure(error), notes: [] })}\n`);
+    else io.stderr.write(describeFailure(command === undefined ? 'gcs-transfer' : `gcs-transfer ${command}`, error));
     return exitCodeFor(error);
   }
+}
+
+/** Whether `--json` is among the flags (before a `--` that ends them). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /**
