@@ -21,7 +21,7 @@ import {
 } from '../transfer/journal-download.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
 import { DEFAULT_CHUNK_SIZE, type DownloadCheckpoint } from '../transfer/options.js';
-import { worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
+import { StdoutClosed, worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf } from './cp-report.js';
 import { formatSize } from './sizes.js';
 
@@ -120,12 +120,24 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
       callback(null, chunk);
     },
   });
+  // The reader went away (`| head`): like `cat`, stop quietly rather than report a write error.
+  let readerGone = false;
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') readerGone = true;
+  };
+  io.stdout.on('error', onStdoutError);
   try {
     await pipeline(source, hash, io.stdout, { end: false });
   } catch (error) {
+    if (readerGone || (error as NodeJS.ErrnoException).code === 'EPIPE') return { ok: false, error: new StdoutClosed() };
     return { ok: false, error };
+  } finally {
+    io.stdout.off('error', onStdoutError);
   }
   const crc32c = hasher.digestBase64();
+  // An empty object comes without a server hash (a 416 answer); its size alone proves its content, and a
+  // download to a file says "verified" for it, so this one does too.
+  const empty = hasher.length === 0 && discovered?.size === 0;
   return {
     ok: true,
     summary: {
@@ -134,7 +146,7 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
       destination: '-',
       bytes: hasher.length,
       crc32c,
-      validated: options.checksum && discovered?.crc32c === crc32c,
+      validated: options.checksum && (empty || discovered?.crc32c === crc32c),
       ...(discovered?.generation === undefined ? {} : { generation: discovered.generation }),
       parts: Math.max(1, Math.ceil(hasher.length / (options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
       elapsedMs: Math.round(performance.now() - started),

@@ -7,6 +7,7 @@ import { AbortError } from '../errors.js';
 import type { DownloadResult, UploadResult } from '../transfer/options.js';
 import type { ProgressSnapshot } from '../transfer/progress.js';
 import type { RetryEvent } from '../transport/retry.js';
+import { StdoutClosed } from './cp-context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { describeFailure, jsonFailure, type CliIo, type OutputStream } from './io.js';
 import { ProgressRenderer } from './progress.js';
@@ -107,7 +108,7 @@ export class CpReporter {
 
   /** Prints the outcome of a successful copy. */
   success(summary: CpSummary): ExitCode {
-    this.#progress.finish();
+    this.#progress.finish('done', { reusedBytes: summary.resumedBytes });
     if (this.#options.json) {
       this.#jsonStream().write(`${JSON.stringify({ ok: true, ...summary, notes: this.#notes })}\n`);
     } else if (!this.#options.quiet) {
@@ -122,6 +123,7 @@ export class CpReporter {
    */
   failure(error: unknown, kept?: string): number {
     this.#progress.finish('failed');
+    if (error instanceof StdoutClosed) return ExitCode.StdoutClosed;
     const interrupted = error instanceof AbortError && this.#io.signal?.aborted === true;
     let code: number = exitCodeFor(error);
     if (interrupted) code = this.#io.signal?.reason === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;

@@ -16,6 +16,12 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
+// A reader that closes stdout early (`| head`) makes later writes fail with EPIPE: the command handles it
+// where it writes data; this only keeps a stray late write from crashing the process.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const interrupted = new AbortController();
 const onSignal = (signal: NodeJS.Signals): void => {
   if (interrupted.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
