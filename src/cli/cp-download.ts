@@ -20,7 +20,7 @@ import {
   type DownloadResumePlan,
 } from '../transfer/journal-download.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
-import { DEFAULT_CHUNK_SIZE, type DownloadCheckpoint } from '../transfer/options.js';
+import { DEFAULT_CHUNK_SIZE, downloadRangeSize, type DownloadCheckpoint } from '../transfer/options.js';
 import { StdoutClosed, worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf } from './cp-report.js';
 import { formatSize } from './sizes.js';
@@ -40,8 +40,16 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
   }
 }
 
+/** One line when `--chunk-size` is below the smallest download range. */
+function noteRangeSize(context: CpContext): void {
+  const requested = context.options.chunkSize;
+  if (requested === undefined || downloadRangeSize(requested) === requested) return;
+  context.reporter.note(`range size raised from ${formatSize(requested)} to ${formatSize(downloadRangeSize(requested))}, the smallest download range`);
+}
+
 async function downloadLocked(context: CpContext, lock: DestinationLock): Promise<CpOutcome> {
   const { tm, options, reporter, signal } = context;
+  noteRangeSize(context);
   const dest = lock.dest;
   const identity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote) };
   const fresh: DownloadResumePlan = { reusedBytes: 0, notes: [] };
@@ -103,6 +111,7 @@ async function downloadLocked(context: CpContext, lock: DestinationLock): Promis
  */
 export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
   const { tm, options, reporter, signal, io } = context;
+  noteRangeSize(context);
   let discovered: Extract<DownloadCheckpoint, { type: 'discovered' }> | undefined;
   const started = performance.now();
   const hasher = new Crc32cHasher();
@@ -148,7 +157,7 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
       crc32c,
       validated: options.checksum && (empty || discovered?.crc32c === crc32c),
       ...(discovered?.generation === undefined ? {} : { generation: discovered.generation }),
-      parts: Math.max(1, Math.ceil(hasher.length / (options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
+      parts: Math.max(1, Math.ceil(hasher.length / downloadRangeSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
       elapsedMs: Math.round(performance.now() - started),
       resumedBytes: 0,
     },

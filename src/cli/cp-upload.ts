@@ -16,7 +16,8 @@ import {
   type UploadResumePlan,
 } from '../transfer/journal-upload.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
-import type { TransferUploadOptions, UploadCheckpoint } from '../transfer/options.js';
+import { DEFAULT_CHUNK_SIZE, type TransferUploadOptions, type UploadCheckpoint } from '../transfer/options.js';
+import { MAX_PARTS, MIN_PART_SIZE, uploadPartSize } from '../transfer/part-plan.js';
 import { worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf, type CpSummary } from './cp-report.js';
 import { formatSize } from './sizes.js';
@@ -49,6 +50,8 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
   if (plan.abandoned) await cancelAbandoned(context, source, plan.abandoned.uploadId);
   if (plan.resume && options.chunkSize !== undefined && options.chunkSize !== plan.resume.partSize) {
     reporter.note(`keeping the interrupted upload's part size, ${formatSize(plan.resume.partSize)} (--chunk-size applies to new uploads)`);
+  } else if (!plan.resume) {
+    notePartSize(context, fingerprint.size);
   }
 
   for (;;) {
@@ -104,11 +107,24 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
 export async function uploadFromStdin(context: CpContext): Promise<CpOutcome> {
   const { tm, options, io } = context;
   try {
+    notePartSize(context, undefined);
     const result = await tm.uploadStream(io.stdin, options.remote, uploadOptions(context));
     return { ok: true, summary: summaryOf(result, { direction: 'upload', source: '-', destination: formatObjectRef(options.remote), resumedBytes: 0 }) };
   } catch (error) {
     return { ok: false, error };
   }
+}
+
+/**
+ * One line when the part size will not be the one asked for (or the default): GCS's parts are at least 5 MiB,
+ * and an object may have at most 10,000 of them. Files at most one part big go in one request and have none.
+ */
+function notePartSize(context: CpContext, size: number | undefined): void {
+  const requested = context.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const used = uploadPartSize(requested, size);
+  if (used === requested || (size !== undefined && size <= used)) return;
+  const why = requested < MIN_PART_SIZE ? 'GCS multipart parts are at least 5 MiB' : `the file needs at most ${MAX_PARTS} parts`;
+  context.reporter.note(`part size raised from ${formatSize(requested)} to ${formatSize(used)}: ${why}`);
 }
 
 function uploadOptions(context: CpContext): TransferUploadOptions {

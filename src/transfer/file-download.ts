@@ -10,7 +10,7 @@ import { DownloadJob, checkDownloadResume, type DownloadContext, type DownloadTa
 import { DestinationLock } from './destination-lock.js';
 import { FileSink, resolveDestination } from './file-sink.js';
 import type { ObjectRef } from './object-ref.js';
-import { checkBoolean, checkFunction, resolveTransfer, type TransferDownloadOptions, type DownloadResult, type TransferDefaults } from './options.js';
+import { checkBoolean, checkFunction, resolveDownload, type TransferDownloadOptions, type DownloadResult, type TransferDefaults } from './options.js';
 import { ProgressTracker } from './progress.js';
 
 export async function downloadFile(
@@ -20,7 +20,7 @@ export async function downloadFile(
   defaults: TransferDefaults,
   options: TransferDownloadOptions = {},
 ): Promise<DownloadResult> {
-  const settings = resolveTransfer(defaults, options);
+  const settings = resolveDownload(defaults, options);
   checkFunction('onCheckpoint', options.onCheckpoint);
   checkBoolean('keepPartial', options.keepPartial);
   if (typeof destPath !== 'string' || destPath === '') {

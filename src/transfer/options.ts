@@ -30,6 +30,18 @@ export const DEFAULT_CHUNK_SIZE = 16 * MiB;
  */
 export const DEFAULT_CONCURRENCY = 16;
 
+/**
+ * Smallest download range: a smaller `chunkSize` is raised to it for downloads. Below it a range costs more
+ * in request overhead than it moves, and every range is a line in the resume journal (`chunkSize: 1` once made
+ * 1-byte GETs and a journal too big to read back).
+ */
+export const MIN_DOWNLOAD_RANGE = 256 * 1024;
+
+/** The range size a download uses for `chunkSize`: at least {@link MIN_DOWNLOAD_RANGE}. */
+export function downloadRangeSize(chunkSize: number): number {
+  return Math.max(chunkSize, MIN_DOWNLOAD_RANGE);
+}
+
 /** Requests in flight per transfer may not exceed this: beyond it, one object gains nothing and sockets run out. */
 export const MAX_CONCURRENCY = 256;
 
@@ -54,8 +66,9 @@ export interface TransferManagerOptions {
    */
   transport?: Transport;
   /**
-   * Size of each download range and upload part, in bytes. Uploads raise it to at least 5 MiB, round it up to a
-   * multiple of 256 KiB, and raise it further when an object would need more than 10,000 parts.
+   * Size of each download range and upload part, in bytes. Downloads raise it to at least 256 KiB
+   * ({@link MIN_DOWNLOAD_RANGE}). Uploads raise it to at least 5 MiB, round it up to a multiple of 256 KiB, and
+   * raise it further when an object would need more than 10,000 parts; at most 5 GiB (GCS's part limit).
    * @default 16_777_216 (16 MiB)
    */
   chunkSize?: number;
@@ -283,6 +296,12 @@ export function resolveDefaults(options: TransferManagerOptions): TransferDefaul
 }
 
 /** Merges a call's options over the defaults and validates the result. */
+/** {@link resolveTransfer} for a download: ranges are at least {@link MIN_DOWNLOAD_RANGE}. */
+export function resolveDownload(defaults: TransferDefaults, options: TransferOptions = {}): ResolvedTransferOptions {
+  const settings = resolveTransfer(defaults, options);
+  return { ...settings, chunkSize: downloadRangeSize(settings.chunkSize) };
+}
+
 export function resolveTransfer(defaults: TransferDefaults, options: TransferOptions = {}): ResolvedTransferOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`Expected the options to be an object, got \`${String(options)}\` (${typeof options})`);
