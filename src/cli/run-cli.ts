@@ -15,7 +15,7 @@ Parallel, verified transfers of large objects to and from Google Cloud Storage.
 Commands:
   cp        Copy a local file or stdin/stdout to or from gs://bucket/object
   emulator  Run the embedded GCS emulator in the foreground
-  bench     Run the benchmark harness (from a source checkout only)
+  bench     Run the benchmark harness (emulator or --endpoint URL --bucket B)
 
 Options:
   -h, --help     Show this help and exit
@@ -51,7 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         return ExitCode.Ok;
       }
       case 'bench':
-        return await runBench(rest, io);
+        return await runBench(rest);
       default:
         throw new InvalidArgumentError(
           `unknown command '${command}'. Commands: cp, emulator, bench. Try 'gcs-transfer --help'.`,
@@ -72,24 +72,13 @@ function wantsJson(argv: readonly string[]): boolean {
 }
 
 /**
- * The bench lives in `bench/`, outside the published build (`tsconfig.build.json` compiles only `src` and
- * `workers`), so it is loaded by a path computed at run time: present in a source checkout (under tsx),
- * absent from an installed package, where we say so instead of crashing.
+ * The bench ships in the package (`dist/bench`, compiled with the library) so that an installed CLI can tune
+ * chunk sizes against a real endpoint; it is loaded only when asked for.
  */
-async function runBench(argv: readonly string[], io: CliIo): Promise<number> {
-  const specifier = new URL('../../bench/cli.js', import.meta.url).href;
-  let module: { runBenchCli?: (argv: string[]) => Promise<number | void> };
-  try {
-    module = (await import(specifier)) as typeof module;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((error as Error).message).includes('bench')) throw error;
-    io.stderr.write(
-      "gcs-transfer bench: the benchmark harness is not part of the installed package; run it from a source checkout with 'npm run bench'.\n",
-    );
-    return ExitCode.Usage;
-  }
-  if (typeof module.runBenchCli !== 'function') throw new Error('bench/cli.js does not export runBenchCli');
+async function runBench(argv: readonly string[]): Promise<number> {
+  const module = (await import(new URL('../../bench/cli.js', import.meta.url).href)) as {
+    runBenchCli(argv: string[]): Promise<number | void>;
+  };
   const result = await module.runBenchCli([...argv]);
   return typeof result === 'number' ? result : ExitCode.Ok;
 }

@@ -12,11 +12,15 @@
  * find out: ranges are pinned to the journal's generation, and a different one is a SourceChangedError.
  */
 import { stat } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { throwIfAborted } from '../util/abort.js';
 import { PARTIAL_SUFFIX } from './file-sink.js';
 import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
 import { fileRangeCrc32c } from './journal-verify.js';
 import type { CompletedRange, DownloadCheckpoint } from './options.js';
+
+/** Saved ranges re-hashed at once when a download resumes. */
+const RESUME_HASH_CONCURRENCY = 4;
 
 /** The journal sits beside the partial file: `<dest>.gcs-transfer.partial.json`. */
 export const DOWNLOAD_JOURNAL_SUFFIX = `${PARTIAL_SUFFIX}.json`;
@@ -83,14 +87,21 @@ export async function planDownloadResume(
   );
   if (partialSize === undefined) return fresh(`starting over: ${dest}${PARTIAL_SUFFIX} is gone`);
 
-  const kept: CompletedRange[] = [];
-  let rejected = 0;
-  for (const range of state.ranges) {
-    throwIfAborted(options.signal);
-    const crc32c = range.end <= partialSize ? await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options) : undefined;
-    if (crc32c === range.crc32c) kept.push(range);
-    else rejected += 1;
-  }
+  // Re-hashing reads the partial file range by range: a few reads in flight keep the disk busy while the
+  // CRC of another is computed. The ranges are already in memory (the journal is bounded), so queueing one
+  // call per range costs nothing that is not there anyway; p-limit is exactly that bounded queue.
+  const limit = pLimit(RESUME_HASH_CONCURRENCY);
+  const matches = await Promise.all(
+    state.ranges.map((range) =>
+      limit(async () => {
+        throwIfAborted(options.signal);
+        if (range.end > partialSize) return false;
+        return (await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options)) === range.crc32c;
+      }),
+    ),
+  );
+  const kept = state.ranges.filter((_, i) => matches[i]);
+  const rejected = state.ranges.length - kept.length;
   const notes =
     rejected === 0
       ? []

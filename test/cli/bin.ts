@@ -1,10 +1,10 @@
 /**
  * Runs the built `gcs-transfer` executable (`dist/src/cli/main.js`, the package's `bin`) in a child process,
- * as a user does after `npm install`. The build is brought up to date first — once per test run, whichever
+ * as a user does after `npm install`. The build (`src`, `workers`, `bench`) is brought up to date first — once per test run, whichever
  * test file gets there first, the others wait on a lock directory — when any source file is newer than it.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -37,9 +37,16 @@ export function ensureBuilt(): Promise<void> {
       }
     }
     try {
-      const source = Math.max(await newestSource(join(ROOT, 'src')), await newestSource(join(ROOT, 'workers')));
+      let source = 0;
+      for (const top of ['src', 'workers', 'bench']) source = Math.max(source, await newestSource(join(ROOT, top)));
+      source = Math.max(source, (await stat(join(ROOT, 'tsconfig.build.json'))).mtimeMs);
       const output = await stat(BIN).then((s) => s.mtimeMs, () => 0);
-      if (output < source) execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+      // A build from before source maps were switched off left maps that would be packed: start clean.
+      const stale = await stat(`${BIN}.map`).then(() => true, () => false);
+      if (output < source || stale) {
+        await rm(join(ROOT, 'dist'), { recursive: true, force: true });
+        execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+      }
     } finally {
       await rmdir(lock).catch(() => undefined);
     }
