@@ -7,6 +7,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Crc32cHasher } from '../checksum/crc32c.js';
 import { SourceChangedError } from '../errors.js';
@@ -20,6 +21,7 @@ import {
   type DownloadResumePlan,
 } from '../transfer/journal-download.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
+import { decompressesOnDownload } from '../transfer/stored-encoding.js';
 import { DEFAULT_CHUNK_SIZE, downloadRangeSize, type DownloadCheckpoint } from '../transfer/options.js';
 import { StdoutClosed, worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf } from './cp-report.js';
@@ -69,6 +71,7 @@ async function downloadLocked(context: CpContext, lock: DestinationLock): Promis
         onProgress: reporter.onProgress,
         keepPartial: journal !== undefined,
         destinationLock: lock,
+        decompress: options.decompress,
         ...(signal ? { signal } : {}),
         ...(journal ? { onCheckpoint: journal.onCheckpoint } : {}),
         ...(plan.resume ? { resume: plan.resume } : {}),
@@ -113,12 +116,17 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
   const { tm, options, reporter, signal, io } = context;
   noteRangeSize(context);
   let discovered: Extract<DownloadCheckpoint, { type: 'discovered' }> | undefined;
+  let onDiscovered: (event: Extract<DownloadCheckpoint, { type: 'discovered' }>) => void = () => undefined;
+  const known = new Promise<Extract<DownloadCheckpoint, { type: 'discovered' }>>((resolve) => (onDiscovered = resolve));
   const started = performance.now();
   const hasher = new Crc32cHasher();
+  let decodedBytes = 0;
   const source = tm.downloadToStream(options.remote, {
     onProgress: reporter.onProgress,
     onCheckpoint: (event) => {
-      if (event.type === 'discovered') discovered = event;
+      if (event.type !== 'discovered') return;
+      discovered = event;
+      onDiscovered(event);
     },
     ...(signal ? { signal } : {}),
   });
@@ -136,7 +144,29 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
   };
   io.stdout.on('error', onStdoutError);
   try {
-    await pipeline(source, hash, io.stdout, { end: false });
+    // The stored bytes are hashed (that is what the server's CRC32C describes); a gzip-stored object is then
+    // decompressed on its way out, as to a file.
+    const decode = async function* (stored: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      const iterator = stored[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done) return;
+      const rest = (async function* () {
+        yield first.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      })();
+      if (!options.decompress || !decompressesOnDownload((await known).contentEncoding)) {
+        yield* rest;
+        return;
+      }
+      const gunzip = createGunzip();
+      const feeding = pipeline(rest, gunzip).catch((error: unknown) => gunzip.destroy(error as Error));
+      for await (const chunk of gunzip) {
+        decodedBytes += (chunk as Buffer).byteLength;
+        yield chunk as Buffer;
+      }
+      await feeding;
+    };
+    await pipeline(source, hash, decode, io.stdout, { end: false });
   } catch (error) {
     if (readerGone || (error as NodeJS.ErrnoException).code === 'EPIPE') return { ok: false, error: new StdoutClosed() };
     return { ok: false, error };
@@ -157,6 +187,9 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
       crc32c,
       validated: options.checksum && (empty || discovered?.crc32c === crc32c),
       ...(discovered?.generation === undefined ? {} : { generation: discovered.generation }),
+      ...(options.decompress && decompressesOnDownload(discovered?.contentEncoding)
+        ? { decompressed: { encoding: discovered?.contentEncoding as string, bytes: decodedBytes } }
+        : {}),
       parts: Math.max(1, Math.ceil(hasher.length / downloadRangeSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
       elapsedMs: Math.round(performance.now() - started),
       resumedBytes: 0,

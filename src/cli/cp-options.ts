@@ -63,6 +63,10 @@ export const CP_SPEC: CommandSpec = {
       description: 'Give up on a request after retrying transient failures for this long',
       default: '10m',
     },
+    'do-not-decompress': {
+      type: 'boolean',
+      description: 'Keep a gzip-stored object compressed (by default it is verified as stored, then decompressed)',
+    },
     'no-resume': { type: 'boolean', description: 'Neither resume from nor save resume state' },
     restart: { type: 'boolean', description: 'Discard saved state (cancelling its upload) and start over' },
     'state-dir': {
@@ -109,6 +113,8 @@ export interface CpOptions {
   readTimeoutMs?: number;
   /** Retry budget of each request, in ms. */
   maxRetryMs?: number;
+  /** Downloads: decompress gzip-stored objects (after verifying the stored bytes). */
+  decompress: boolean;
   /** `auto`: resume and save state; `restart`: discard saved state, then save; `off`: neither. */
   resume: 'auto' | 'restart' | 'off';
   stateDir: string;
@@ -140,11 +146,13 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
     local: localArg === '-' ? '-' : await resolveLocal(localArg, remoteArg, direction, io.cwd),
     checksum: !booleanFlag(parsed, 'no-checksum'),
     requireValidation: booleanFlag(parsed, 'require-checksum'),
+    decompress: !booleanFlag(parsed, 'do-not-decompress'),
     resume: resumeMode(booleanFlag(parsed, 'no-resume'), booleanFlag(parsed, 'restart')),
     stateDir: resolve(io.cwd, stringFlag(parsed, 'state-dir') ?? defaultStateDir(io.env)),
     quiet: booleanFlag(parsed, 'quiet'),
     json: booleanFlag(parsed, 'json'),
   };
+  if (!options.decompress && direction === 'upload') throw new InvalidArgumentError('--do-not-decompress applies to downloads only');
   if (!options.checksum && options.requireValidation) {
     throw new InvalidArgumentError('--no-checksum and --require-checksum contradict each other');
   }

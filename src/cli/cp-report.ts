@@ -33,6 +33,8 @@ export interface CpSummary {
   resumedBytes: number;
   /** Uploads: one request, or a multipart upload. */
   method?: 'single' | 'multipart';
+  /** Downloads of a gzip-stored object: decompressed to this many bytes (`bytes` are the stored ones). */
+  decompressed?: { encoding: string; bytes: number };
 }
 
 /** The summary of an engine result. */
@@ -49,6 +51,7 @@ export function summaryOf(
     parts: result.parts,
     elapsedMs: result.elapsedMs,
     ...('method' in result ? { method: result.method } : {}),
+    ...('decompressed' in result && result.decompressed ? { decompressed: result.decompressed } : {}),
   };
 }
 
@@ -152,9 +155,11 @@ export class CpReporter {
     else if (summary.validated) check = `CRC32C ${summary.crc32c} verified`;
     else check = `CRC32C ${summary.crc32c} NOT verified: the server gave no checksum`;
     const resumed = summary.resumedBytes > 0 ? `, ${formatSize(summary.resumedBytes)} reused from the interrupted run` : '';
+    const stored = summary.decompressed ? ` (stored ${summary.decompressed.encoding})` : '';
+    const decoded = summary.decompressed ? `; decompressed to ${formatSize(summary.decompressed.bytes)}` : '';
     return (
-      `Copied ${summary.source} → ${summary.destination}: ${formatSize(summary.bytes)} in ${parts}${resumed}, ` +
-      `${formatDuration(summary.elapsedMs)} at ${rate}; ${check}`
+      `Copied ${summary.source} → ${summary.destination}: ${formatSize(summary.bytes)}${stored} in ${parts}${resumed}, ` +
+      `${formatDuration(summary.elapsedMs)} at ${rate}; ${check}${decoded}`
     );
   }
 }

@@ -37,6 +37,7 @@ import { missingRanges, splitRanges, type ByteRange } from './part-plan.js';
 import type { ProgressTracker } from './progress.js';
 import { RangeReceiver, type RangeStore } from './range-receiver.js';
 import { runSlidingWindow } from './sliding-window.js';
+import { storedContentEncoding } from './stored-encoding.js';
 
 /**
  * Fresh attempts for a range whose answer broke the protocol (Range ignored, wrong Content-Range, wrong body
@@ -73,6 +74,7 @@ interface Discovery {
   size: number;
   generation: string | undefined;
   serverCrc32c: string | undefined;
+  contentEncoding: string | undefined;
 }
 
 export class DownloadJob {
@@ -135,6 +137,7 @@ export class DownloadJob {
         size,
         generation,
         ...(info.serverCrc32c === undefined ? {} : { crc32c: info.serverCrc32c }),
+        ...(info.contentEncoding === undefined ? {} : { contentEncoding: info.contentEncoding }),
       });
       const window = this.#target
         .sized(size)
@@ -209,6 +212,7 @@ export class DownloadJob {
         size: range?.total ?? download.totalBytes ?? 0,
         generation,
         serverCrc32c: parseGoogHash(download.lastHeaders['x-goog-hash'], 'crc32c'),
+        contentEncoding: storedContentEncoding(download.lastHeaders),
       };
       this.#options.progress.setTotals({ bytes: info.size });
       resolveKnown(info);

@@ -4,13 +4,23 @@
  * unless the bytes proved corrupt), so `dest` is never a half-written or unverified file. The destination is
  * locked for the whole call (see destination-lock.ts), so the result always describes the file that is there.
  */
-import { DataCorruption, InvalidArgumentError, LocalIOError } from '../errors.js';
+import { createGunzip } from 'node:zlib';
+import { DataCorruption, InvalidArgumentError, InvalidResponse, LocalIOError } from '../errors.js';
 import { abortErrorFor, linkedController } from '../util/abort.js';
 import { DownloadJob, checkDownloadResume, type DownloadContext, type DownloadTarget } from './download-job.js';
 import { DestinationLock } from './destination-lock.js';
 import { FileSink, resolveDestination } from './file-sink.js';
 import type { ObjectRef } from './object-ref.js';
-import { checkBoolean, checkFunction, resolveDownload, type TransferDownloadOptions, type DownloadResult, type TransferDefaults } from './options.js';
+import { decompressesOnDownload } from './stored-encoding.js';
+import {
+  checkBoolean,
+  checkFunction,
+  resolveDownload,
+  type DownloadCheckpoint,
+  type DownloadResult,
+  type TransferDefaults,
+  type TransferDownloadOptions,
+} from './options.js';
 import { ProgressTracker } from './progress.js';
 
 export async function downloadFile(
@@ -23,6 +33,7 @@ export async function downloadFile(
   const settings = resolveDownload(defaults, options);
   checkFunction('onCheckpoint', options.onCheckpoint);
   checkBoolean('keepPartial', options.keepPartial);
+  checkBoolean('decompress', options.decompress);
   if (typeof destPath !== 'string' || destPath === '') {
     throw new InvalidArgumentError(`Expected \`destPath\` to be a non-empty file path, got \`${String(destPath)}\``);
   }
@@ -44,13 +55,23 @@ export async function downloadFile(
     sized: (size) => sink.truncate(size),
   };
   const { controller, dispose } = linkedController(settings.signal);
+  let encoding: string | undefined;
+  const onCheckpoint = (event: DownloadCheckpoint): void => {
+    if (event.type === 'discovered') encoding = event.contentEncoding;
+    options.onCheckpoint?.(event);
+  };
   try {
     const result = await new DownloadJob(context, source, target, {
       settings,
       progress,
-      onCheckpoint: options.onCheckpoint,
+      onCheckpoint,
       resume: options.resume,
     }).run(controller.signal);
+    if (options.decompress !== false && decompressesOnDownload(encoding)) {
+      const bytes = await decompressInto(sink, result);
+      progress.finish();
+      return { ...result, decompressed: { encoding: encoding as string, bytes } };
+    }
     await sink.commit();
     progress.finish();
     return result;
@@ -62,6 +83,27 @@ export async function downloadFile(
   } finally {
     progress.finish({ emit: false });
     dispose();
+  }
+}
+
+/**
+ * Decompresses the verified stored bytes onto the destination. The stored CRC32C matched, so a gzip stream
+ * that does not decode (or whose own CRC-32 trailer fails) means the object itself is not what its
+ * Content-Encoding says: a typed error, and the destination is left alone.
+ */
+async function decompressInto(sink: FileSink, result: DownloadResult): Promise<number> {
+  try {
+    return await sink.commitDecoded(() => createGunzip());
+  } catch (error) {
+    const zlib = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    if (typeof zlib === 'string' && zlib.startsWith('Z_')) {
+      throw new InvalidResponse(
+        `gs://${result.bucket}/${result.name} is stored with Content-Encoding: gzip but its (verified) bytes are not valid gzip (${zlib}); ` +
+          'download it with `decompress: false` to get them as stored',
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 

@@ -12,14 +12,20 @@
  * - the final file gets the mode a new file gets from the umask (as `cp` and `curl -o` do), or keeps the mode
  *   of the file it replaces; a destination that is a symbolic link has its target written, as `cp` does.
  */
+import { createReadStream } from 'node:fs';
 import { lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { InvalidStateError, LocalIOError, localIOError } from '../errors.js';
 import { DestinationLock } from './destination-lock.js';
 
 /** Suffix of the file a download writes into before it is verified. */
 export const PARTIAL_SUFFIX = '.gcs-transfer.partial';
+
+/** Suffix of the decompressed file, written beside the partial file before it is renamed onto the destination. */
+const DECODED_SUFFIX = '.gcs-transfer.decoded';
 
 /** Owner read/write only: the partial file may hold private data and a journal may sit beside it. */
 const PARTIAL_MODE = 0o600;
@@ -129,6 +135,57 @@ export class FileSink {
     await this.#lock.notePartial(false).catch(() => undefined);
     await syncDirectory(dirname(this.#dest));
     if (this.#ownsLock) await this.#lock.release();
+  }
+
+  /**
+   * Like {@link commit}, but what lands on `dest` is the partial file's bytes run through `decode` (a gzip
+   * decompressor): written to `<dest>.gcs-transfer.decoded` (private, under the same lock), synced, given the
+   * final mode and renamed onto `dest`; then the partial file is removed. A decoding failure leaves `dest`
+   * untouched and the partial file in place for the caller to keep or discard. Resolves the decoded size.
+   */
+  async commitDecoded(decode: () => Transform): Promise<number> {
+    const handle = this.#requireOpen();
+    const decodedPath = this.#dest + DECODED_SUFFIX;
+    let output: FileHandle;
+    try {
+      await handle.sync();
+      // Our own name, under our lock: a leftover of a killed run of ours may be replaced.
+      output = await open(decodedPath, 'w', PARTIAL_MODE);
+    } catch (error) {
+      throw localIOError(error, decodedPath, 'open', 'Cannot create');
+    }
+    let bytes = 0;
+    try {
+      // The partial file's own handle may be write-only (a new download opens it with 'w').
+      const input = createReadStream(this.#partialPath);
+      await pipeline(input, decode(), async (decoded: AsyncIterable<Buffer>) => {
+        for await (const chunk of decoded) {
+          let offset = 0;
+          while (offset < chunk.byteLength) offset += (await output.write(chunk, offset, chunk.byteLength - offset, bytes + offset)).bytesWritten;
+          bytes += chunk.byteLength;
+        }
+      });
+      await output.chmod(await finalMode(this.#dest));
+      await output.sync();
+    } catch (error) {
+      await output.close().catch(() => undefined);
+      await unlink(decodedPath).catch(() => undefined);
+      throw localIOError(error, decodedPath, 'write');
+    }
+    await output.close();
+    try {
+      await rename(decodedPath, this.#dest);
+    } catch (error) {
+      await unlink(decodedPath).catch(() => undefined);
+      throw localIOError(error, this.#dest, 'rename', 'Cannot move the verified download onto');
+    }
+    await handle.close();
+    this.#handle = undefined;
+    await unlink(this.#partialPath).catch(() => undefined);
+    await this.#lock.notePartial(false).catch(() => undefined);
+    await syncDirectory(dirname(this.#dest));
+    if (this.#ownsLock) await this.#lock.release();
+    return bytes;
   }
 
   /** Closes the file and deletes it (`keep: true` closes only, leaving it for a later resume). */

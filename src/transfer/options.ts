@@ -151,6 +151,8 @@ export type DownloadCheckpoint =
       generation: string | undefined;
       /** The server's base64 CRC32C of the object, when it sent one. */
       crc32c?: string;
+      /** The object's stored `Content-Encoding` (e.g. `gzip`), when it is not identity. */
+      contentEncoding?: string;
     }
   | ({ type: 'range' } & CompletedRange);
 
@@ -173,6 +175,13 @@ export interface TransferDownloadOptions extends TransferOptions {
    * @default false
    */
   keepPartial?: boolean;
+  /**
+   * `downloadFile` only: an object stored with `Content-Encoding: gzip` is fetched as stored (ranges, verified
+   * against the stored CRC32C) and then decompressed into `destPath`, as `gcloud storage cp` does. `false`
+   * keeps the stored, compressed bytes.
+   * @default true
+   */
+  decompress?: boolean;
   /**
    * A lock on the destination the caller already holds (`DestinationLock.acquire(path)`), for callers that
    * prepare the destination (read a resume journal) before the download. It stays held after the call.
@@ -246,6 +255,11 @@ export interface DownloadResult {
   /** Ranges the object was read in (including ranges reused by a resume). */
   parts: number;
   elapsedMs: number;
+  /**
+   * Set when a gzip-stored object was decompressed into the file: its stored encoding and the size of the
+   * file written (`bytes` and `crc32c` describe the stored, verified bytes).
+   */
+  decompressed?: { encoding: string; bytes: number };
 }
 
 /** What an upload resolves with. */

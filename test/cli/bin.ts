@@ -58,6 +58,8 @@ export interface BinRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout as bytes (binary data). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -76,13 +78,18 @@ export async function runBin(args: string[], options: BinOptions = {}): Promise<
   await ensureBuilt();
   const env = options.cleanEnv ? { PATH: process.env.PATH, ...options.env } : { ...process.env, ...options.env };
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
+  const out: Buffer[] = [];
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   child.stdin.on('error', () => undefined);
   if (options.stdin) child.stdin.end(options.stdin);
   else child.stdin.end();
-  options.onSpawn?.(child, { stdout: () => stdout, stderr: () => stderr });
-  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  options.onSpawn?.(child, { stdout: () => Buffer.concat(out).toString('utf8'), stderr: () => stderr });
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      const bytes = Buffer.concat(out);
+      resolve({ code, signal, stdout: bytes.toString('utf8'), stdoutBytes: bytes, stderr });
+    }),
+  );
 }
