@@ -4,7 +4,7 @@
  * - `default` (`npm run bench`, no flags): must finish in under 3 minutes on a 2-core machine, so the headline
  *   suites use a 256 MiB object (64 MiB for single streams on the shaped profile), the peer comparison runs on
  *   loopback only, and the sweep is a 3 × 3 grid on the realistic profile, where tuning matters;
- * - `full` (`--full`): the 1 GiB object of issue 5, a warm-up before every case, the whole 5 × 5 grid, the
+ * - `full` (`--full`): the 1 GiB object of the targets, a warm-up before every case, the whole 5 × 5 grid, the
  *   peer comparison on both profiles (about 15 minutes on 2 cores);
  * - `quick` (`--quick`): tiny sizes, one iteration; it runs inside the test suite so the harness cannot rot.
  *

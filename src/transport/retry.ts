@@ -1,6 +1,6 @@
 /**
  * Retries with truncated exponential back-off, as google-resumable-media's `RetryStrategy` and `wait_and_retry`
- * (protocol-spec §6): waits of 1, 2, 4, … 64 s, each plus 0–1000 ms of jitter, until the next wait would take the
+ *: waits of 1, 2, 4, … 64 s, each plus 0–1000 ms of jitter, until the next wait would take the
  * total past the budget (600 s by default) or a retry count is spent. Only errors that `isRetryable` accepts are
  * retried; the last error itself is rethrown when the budget runs out, so callers see what actually failed.
  */

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -87,4 +87,24 @@ test('npx gcs-transfer bench --endpoint URL --bucket B runs from the installed p
   assert.match(stdout + stderr, /TransferManager\.downloadFile/);
   assert.doesNotMatch(stdout + stderr, /FAILED|not part of the installed package/);
   assert.ok((await readdir(join(dir, 'out'))).some((f) => f.endsWith('.json')), 'results written where asked');
+});
+
+test("the README's quick start works as written from the installed package", async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Benchmarks'));
+  const shell = /```sh\n([\s\S]*?)```/.exec(quick)?.[1] ?? '';
+  const library = /```js\n([\s\S]*?)```/.exec(quick)?.[1] ?? '';
+  const port = new URL(emulator.url).port;
+  const app = join(dir, 'app');
+  // Every command but the install (done above, offline) and the emulator start (the test's own emulator).
+  const commands = shell
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('npm install') && !line.includes('gcs-transfer emulator'))
+    .map((line) => line.replace(/ +#.*$/, '').replaceAll('9023', port).replace('head -c 100M', 'head -c 20M'));
+  assert.equal(commands.length, 4, commands.join('\n'));
+  const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', commands.join('\n')], { cwd: app, timeout: 120_000 });
+  assert.match(stdout, /identical/);
+  await writeFile(join(app, 'quick.mjs'), library.replaceAll('9023', port));
+  const lib = await run(process.execPath, ['quick.mjs'], { cwd: app, timeout: 120_000 });
+  assert.equal(lib.stdout.trim(), 'true true');
 });
