@@ -40,19 +40,25 @@ test('two downloads to one file: the second fails with a typed error (exit 3), t
   const b = randomBytes(300 * 1024);
   await emulator.putObject('race', 'a.bin', a);
   await emulator.putObject('race', 'b.bin', b);
-  // The first download stalls mid-body, holding the destination while the second starts.
-  emulator.faults.add({ match: { op: 'media', object: 'a.bin' }, fault: 'stall-body:1500,after=1000', times: 1 });
+  // The first download stalls mid-body (for a minute: however slow the machine, it still holds the
+  // destination when the second starts); it is stopped with SIGTERM once the second has failed.
+  emulator.faults.add({ match: { op: 'media', object: 'a.bin' }, fault: 'stall-body:60000,after=1000', times: 1 });
   const dest = join(dir, 'race.bin');
-  const first = runBin(cp('gs://race/a.bin', dest));
+  let firstChild: { kill(signal: NodeJS.Signals): boolean } | undefined;
+  const first = runBin(cp('gs://race/a.bin', dest), { onSpawn: (child) => (firstChild = child) });
   await waitForFile(`${dest}.gcs-transfer.lock`);
   const second = await runBin(cp('--json', 'gs://race/b.bin', dest));
   assert.equal(second.code, 3, second.stderr);
   const failure = JSON.parse(second.stdout) as { error: { code: string; message: string } };
   assert.equal(failure.error.code, 'ERR_GCS_DESTINATION_LOCKED');
   assert.match(failure.error.message, /being written by another transfer \(process \d+\)/);
-  const done = await first;
+  assert.equal(await stat(dest).then(() => true, () => false), false, 'the second wrote nothing');
+  firstChild?.kill('SIGTERM');
+  assert.equal((await first).code, 143);
+  // The first one's lock and state were left alone by the second: its re-run completes.
+  const done = await runBin(cp('gs://race/a.bin', dest));
   assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stderr, /verified/);
+  assert.match(done.stderr, /Copied gs:\/\/race\/a\.bin .*verified/);
   assert.ok((await readFile(dest)).equals(a), 'the file holds the object the success line describes');
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('race.bin')), ['race.bin'], 'no lock or partial left');
 });

@@ -81,7 +81,7 @@ test('the tarball: LICENSE matching package.json, no dangling source maps, every
 test('npx gcs-transfer bench --endpoint URL --bucket B runs from the installed package', async () => {
   const { stdout, stderr } = await run(
     'npx',
-    ['--no-install', 'gcs-transfer', 'bench', '--quick', '--suite', 'download', '--iterations', '1', '--endpoint', emulator.url, '--bucket', 'bench-installed', '--auth', 'none', '--out', join(dir, 'out')],
+    ['--no-install', 'gcs-transfer', 'bench', '--quick', '--suite', 'download', '--size', '4MiB', '--iterations', '1', '--endpoint', emulator.url, '--bucket', 'bench-installed', '--auth', 'none', '--out', join(dir, 'out')],
     { cwd: join(dir, 'app'), env: { ...process.env, npm_config_offline: 'true' }, timeout: 240_000 },
   );
   assert.match(stdout + stderr, /TransferManager\.downloadFile/);
