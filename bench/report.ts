@@ -184,7 +184,7 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
   }
 
   if (run.targets.length > 0) {
-    out.push('', 'TARGETS (issue 5)');
+    out.push('', 'TARGETS');
     for (const t of run.targets) {
       const verdict = t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS';
       out.push(`  ${verdict}  ${t.target}: ${t.detail}`);

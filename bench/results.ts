@@ -75,7 +75,7 @@ export interface SweepCell {
 }
 
 export interface TargetCheck {
-  /** What issue 5 asks, in words. */
+  /** What the target asks, in words. */
   target: string;
   /** `true` met, `false` missed, `null` could not be measured in this run (and why, in `detail`). */
   pass: boolean | null;

@@ -1,5 +1,5 @@
 /**
- * Issue 5's targets, checked against the measured rows. Each check says PASS or MISS with the numbers, or N/A
+ * The performance targets (README, Benchmarks), checked against the measured rows. Each check says PASS or MISS with the numbers, or N/A
  * with the reason when this run did not measure what it needs (a suite or profile not selected, a failed case).
  */
 import type { CaseRow, TargetCheck } from './results.js';
@@ -74,7 +74,7 @@ export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<
   const notRun = (what: string, suite: string, profile: string): string =>
     rows.some((r) => r.suite === suite && r.profile === profile) ? 'a case it needs failed (see FAILED)' : `not measured in this run (${what})`;
 
-  // Issue 5 point 6: every shaped profile ("realistic" when none ran), both directions.
+  // Every shaped profile ("realistic" when none ran), both directions.
   const shaped = Object.keys(caps).filter((name) => caps[name] !== undefined);
   for (const profile of shaped.length > 0 ? shaped : ['realistic']) {
     for (const direction of ['download', 'upload'] as const) {
@@ -113,7 +113,7 @@ export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<
     checks.push(mainBusyCheck(`loopback ${suite} ${method}: main thread busy ≤ 0.2 s/GiB`, 0.2, find(rows, suite, 'loopback', method), cpuMissing));
   }
 
-  // Issue 5 point 5: the peer comparison, on every profile it ran on.
+  // The peer comparison, on every profile it ran on.
   const peerProfiles = [...new Set(rows.filter((r) => r.suite === 'peers').map((r) => r.profile))];
   if (peerProfiles.length === 0) {
     checks.push({ target: 'peer comparison (download ≥ 2×, upload ≥ 1.3×, ≤ half the RSS)', pass: null, threshold: 2, detail: 'not measured in this run (peers suite)' });

@@ -1,5 +1,5 @@
 /**
- * `XMLMPUPart`: one part of an XML multipart upload, `PUT {object}?partNumber=N&uploadId=ID` (protocol-spec §5.6).
+ * `XMLMPUPart`: one part of an XML multipart upload, `PUT {object}?partNumber=N&uploadId=ID`.
  *
  * Beyond Python, whose part sends no checksum at all: the part's digest goes with it (`x-goog-hash: crc32c=…`, or
  * `Content-MD5` for md5), so the server refuses bytes that changed on the way (reported as DataCorruption, as

@@ -123,6 +123,7 @@ export interface RangeHead {
   size: number;
   generation: string | undefined;
   serverCrc32c: string | undefined;
+  contentEncoding: string | undefined;
 }
 
 /**

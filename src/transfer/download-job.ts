@@ -163,6 +163,7 @@ export class DownloadJob {
         size,
         generation,
         ...(info.serverCrc32c === undefined ? {} : { crc32c: info.serverCrc32c }),
+        ...(info.contentEncoding === undefined ? {} : { contentEncoding: info.contentEncoding }),
       });
       const window = this.#target
         .sized(size)

@@ -1,5 +1,5 @@
 /**
- * The resume journal of a download to a file: `<dest>.partial.json`, beside the `<dest>.partial` the engine
+ * The resume journal of a download to a file: `<dest>.gcs-transfer.partial.json`, beside the partial file the engine
  * writes into. It records the object (endpoint, bucket, name), the generation every range is pinned to, the
  * size and CRC32C the server announced, and each completed range with the CRC32C of its bytes. It is rewritten
  * durably (see journal-file.ts) after discovery and after every range, and removed once the download is done.
@@ -12,13 +12,17 @@
  * find out: ranges are pinned to the journal's generation, and a different one is a SourceChangedError.
  */
 import { stat } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { throwIfAborted } from '../util/abort.js';
 import { PARTIAL_SUFFIX } from './file-sink.js';
 import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
 import { fileRangeCrc32c } from './journal-verify.js';
 import type { CompletedRange, DownloadCheckpoint } from './options.js';
 
-/** The journal sits beside the partial file: `<dest>.partial.json`. */
+/** Saved ranges re-hashed at once when a download resumes. */
+const RESUME_HASH_CONCURRENCY = 4;
+
+/** The journal sits beside the partial file: `<dest>.gcs-transfer.partial.json`. */
 export const DOWNLOAD_JOURNAL_SUFFIX = `${PARTIAL_SUFFIX}.json`;
 
 /** What a journal must match to be reused: the same object through the same endpoint. */
@@ -83,14 +87,21 @@ export async function planDownloadResume(
   );
   if (partialSize === undefined) return fresh(`starting over: ${dest}${PARTIAL_SUFFIX} is gone`);
 
-  const kept: CompletedRange[] = [];
-  let rejected = 0;
-  for (const range of state.ranges) {
-    throwIfAborted(options.signal);
-    const crc32c = range.end <= partialSize ? await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options) : undefined;
-    if (crc32c === range.crc32c) kept.push(range);
-    else rejected += 1;
-  }
+  // Re-hashing reads the partial file range by range: a few reads in flight keep the disk busy while the
+  // CRC of another is computed. The ranges are already in memory (the journal is bounded), so queueing one
+  // call per range costs nothing that is not there anyway; p-limit is exactly that bounded queue.
+  const limit = pLimit(RESUME_HASH_CONCURRENCY);
+  const matches = await Promise.all(
+    state.ranges.map((range) =>
+      limit(async () => {
+        throwIfAborted(options.signal);
+        if (range.end > partialSize) return false;
+        return (await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options)) === range.crc32c;
+      }),
+    ),
+  );
+  const kept = state.ranges.filter((_, i) => matches[i]);
+  const rejected = state.ranges.length - kept.length;
   const notes =
     rejected === 0
       ? []
@@ -104,9 +115,18 @@ export async function planDownloadResume(
   };
 }
 
-/** Removes the journal of `dest` (the engine owns the partial file). */
+/**
+ * Removes the journal of `dest` (the engine owns the partial file) — only when the file at the journal's name
+ * is a download journal: a file gcs-transfer did not write is never deleted.
+ */
 export async function removeDownloadJournal(dest: string): Promise<void> {
+  const loaded = await readJournalFile(downloadJournalPath(dest));
+  if (loaded === undefined || !('data' in loaded) || !isDownloadJournal(loaded.data)) return;
   await removeJournalFile(downloadJournalPath(dest));
+}
+
+function isDownloadJournal(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'download';
 }
 
 /**
@@ -118,9 +138,11 @@ export class DownloadJournal {
   readonly #state: DownloadJournalState;
   /** Index in `ranges` of the entry starting at each offset. */
   readonly #byStart = new Map<number, number>();
+  readonly #dest: string;
 
   /** `resumed` lists the ranges an earlier run completed and this one reuses. */
   constructor(dest: string, identity: DownloadIdentity, resumed?: { generation: string; ranges: readonly CompletedRange[] }) {
+    this.#dest = dest;
     this.#writer = new JournalWriter(downloadJournalPath(dest));
     this.#state = {
       version: 1,
@@ -172,8 +194,9 @@ export class DownloadJournal {
   }
 
   /** Removes the journal (after success, or when its state is worthless). */
-  remove(): Promise<void> {
-    return this.#writer.remove();
+  async remove(): Promise<void> {
+    await this.#writer.flush().catch(() => undefined);
+    await removeDownloadJournal(this.#dest);
   }
 }
 

@@ -13,6 +13,7 @@ import type { RetryStrategy } from '../transport/retry.js';
 import { headerValue, type TimeoutOptions, type Transport } from '../transport/transport.js';
 import { abortErrorFor, throwIfAborted } from '../util/abort.js';
 import type { RangeReceiver } from './range-receiver.js';
+import { storedContentEncoding } from './stored-encoding.js';
 
 /**
  * Fresh attempts for a range whose answer broke the protocol (Range ignored, wrong Content-Range, wrong body
@@ -28,6 +29,8 @@ export interface ObjectHead {
   generation: string | undefined;
   /** The server's base64 CRC32C of the whole object, when sent. */
   serverCrc32c: string | undefined;
+  /** How the object is stored (`gzip`), when not as identity: its bytes are then the compressed ones. */
+  contentEncoding: string | undefined;
 }
 
 export interface RangeFetchRequest {
@@ -52,6 +55,7 @@ export function objectHead(download: RawChunkedDownload): ObjectHead {
     size: range?.total ?? download.totalBytes ?? 0,
     generation: download.generation,
     serverCrc32c: parseGoogHash(download.lastHeaders['x-goog-hash'], 'crc32c'),
+    contentEncoding: storedContentEncoding(download.lastHeaders),
   };
 }
 

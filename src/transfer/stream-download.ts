@@ -13,7 +13,7 @@ import { AbortError, InvalidArgumentError } from '../errors.js';
 import { linkedController } from '../util/abort.js';
 import { DownloadJob, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
 import type { ObjectRef } from './object-ref.js';
-import { resolveTransfer, type TransferDownloadOptions, type TransferDefaults } from './options.js';
+import { resolveDownload, type TransferDownloadOptions, type TransferDefaults } from './options.js';
 import { OrderedStream } from './ordered-stream.js';
 import { assertPositiveInteger } from './part-plan.js';
 import { ProgressTracker } from './progress.js';
@@ -24,7 +24,7 @@ export function downloadToStream(
   defaults: TransferDefaults,
   options: TransferDownloadOptions = {},
 ): Readable {
-  const settings = resolveTransfer(defaults, options);
+  const settings = resolveDownload(defaults, options);
   if (options.resume !== undefined || options.keepPartial !== undefined) {
     throw new InvalidArgumentError('`resume` and `keepPartial` apply to downloadFile only: a stream has no partial file');
   }

@@ -1,7 +1,7 @@
 /**
  * Evidence that the emulator speaks GCS: the official client, @google-cloud/storage 7, pointed at it as its
  * apiEndpoint, with no emulator-specific code beyond the URL-rewriting auth client that its XML multipart
- * upload needs (it builds `https://{bucket}.{host}/{object}` URLs; see anchors-and-peers.md §4.5).
+ * upload needs (it builds `https://{bucket}.{host}/{object}` URLs).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

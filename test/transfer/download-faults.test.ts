@@ -23,7 +23,7 @@ beforeEach(() => h.emulator.reset());
 
 async function noFileLeft(dest: string): Promise<void> {
   assert.equal(await exists(dest), false, 'no destination file');
-  assert.equal(await exists(`${dest}.partial`), false, 'no partial file');
+  assert.equal(await exists(`${dest}.gcs-transfer.partial`), false, 'no partial file');
 }
 
 /** Downloads with the fault queued on the `skip`-th media request, to a file and to a stream. */
