@@ -46,7 +46,14 @@ test('two downloads to one file: the second fails with a typed error (exit 3), t
   const dest = join(dir, 'race.bin');
   let firstChild: { kill(signal: NodeJS.Signals): boolean } | undefined;
   const first = runBin(cp('gs://race/a.bin', dest), { onSpawn: (child) => (firstChild = child) });
-  await waitForFile(`${dest}.gcs-transfer.lock`);
+  try {
+    await waitForFile(`${dest}.gcs-transfer.lock`);
+  } catch (error) {
+    // Never leave the stalled first download running behind a failed test.
+    firstChild?.kill('SIGKILL');
+    await first;
+    throw error;
+  }
   const second = await runBin(cp('--json', 'gs://race/b.bin', dest));
   assert.equal(second.code, 3, second.stderr);
   const failure = JSON.parse(second.stdout) as { error: { code: string; message: string } };
