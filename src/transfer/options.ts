@@ -59,9 +59,10 @@ export interface TransferManagerOptions {
    */
   auth?: AuthOption;
   /**
-   * The transport for main-thread requests (downloads, initiate/complete/cancel, single-request uploads). Part
-   * uploads always run in the worker pool on the workers' own undici transport, authenticated with `auth`.
-   * A given transport is not closed by `close()`.
+   * The transport for main-thread requests (initiate/complete/cancel, single-request uploads). Download ranges
+   * and upload parts run in the worker pool on the workers' own undici transport, authenticated with `auth`;
+   * with a transport of your own, download ranges run on the main thread through it instead (an object cannot
+   * be moved into a worker thread). A given transport is not closed by `close()`.
    * @default an UndiciTransport built from `endpoint`, `auth` and `timeout`
    */
   transport?: Transport;
@@ -78,8 +79,11 @@ export interface TransferManagerOptions {
    */
   concurrency?: number;
   /**
-   * Worker threads for part uploads. Each uploading thread costs about 50 MiB of resident memory.
-   * @default min(os.availableParallelism(), 2)
+   * Worker threads. Every download range and upload part runs in one: the worker fetches or sends the bytes,
+   * hashes them and reads or writes the file itself, while the main thread only plans, verifies and reports.
+   * Independent of `concurrency`: one thread serves many requests. Each thread costs about 50 MiB of resident
+   * memory; they start with the first transfer and stop after 30 s without one.
+   * @default min(os.availableParallelism(), 4)
    */
   workers?: number;
   /**

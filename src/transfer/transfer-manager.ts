@@ -29,11 +29,13 @@ import { uploadFile, uploadStream } from './upload-job.js';
  *
  * Memory, with `C` = concurrency and `S` = chunk size (defaults 16 and 16 MiB). Nothing grows with the object's
  * size; a transfer adds to a fixed cost of about 100 MiB (Node, undici, the libraries) plus about 50 MiB per
- * uploading worker thread (2 by default):
- * - `downloadFile`: `C × 2 MiB` of batched writes plus socket buffers — ranges stream to disk at their offsets,
- *   nothing holds a whole range (measured: 270 MiB peak RSS for the whole process, 512 MiB to 4 GiB);
- * - `uploadFile`: each worker streams its own file range, 256 KiB at a time (measured: 250 MiB, 512 MiB to 4 GiB);
- * - `downloadToStream`: plus at most `readWindow × S` held for reordering (default `C × S` = 256 MiB);
+ * worker thread (`workers`, by default min(cores, 4)):
+ * - `downloadFile`: at most `C × 2 MiB` of pieces awaiting their vectored write, plus socket buffers — the
+ *   workers write ranges at their offsets, nothing holds a whole range (measured: 248–268 MiB peak RSS for the
+ *   whole process with 2 workers, 512 MiB to 2 GiB);
+ * - `uploadFile`: each worker streams its own file range, 256 KiB at a time (measured: 244–246 MiB);
+ * - `downloadToStream`: plus at most `readWindow × S` held for reordering (default `C × S` = 256 MiB), plus
+ *   delivered batches not yet garbage-collected (up to about 150 MiB);
  * - `uploadStream`: plus at most `C × S` of part buffers (256 MiB by default), reused across parts;
  * - a single-request upload (objects up to `singleRequestThreshold`, by default `S`): plus the object.
  *
