@@ -246,10 +246,12 @@ export class ChunkedDownload {
     const { delivered, overrun } = await pumpBody(response, {
       announced,
       ...(signal ? { signal } : {}),
-      onData: async (data) => {
-        await this.#write(data, signal, markInvalid);
-        // Counted as it lands, so a failure leaves `bytesDownloaded` equal to what the stream holds.
-        this.#bytesDownloaded += data.byteLength;
+      // Counted as it lands, so a failure leaves `bytesDownloaded` equal to what the stream holds; no promise
+      // per piece while the stream keeps up.
+      onData: (data) => {
+        const pending = this.#write(data, signal, markInvalid);
+        if (pending === undefined) this.#bytesDownloaded += data.byteLength;
+        else return pending.then(() => void (this.#bytesDownloaded += data.byteLength));
       },
     });
     if (overrun) fail(`The response body is longer than its content-range: more than ${announced} bytes`);
@@ -281,11 +283,16 @@ export class ChunkedDownload {
     }
   }
 
-  async #write(data: Buffer, signal: AbortSignal | undefined, markInvalid: () => void): Promise<void> {
+  #write(data: Buffer, signal: AbortSignal | undefined, markInvalid: () => void): Promise<void> | void {
     if (this.#decoder === undefined) return this.#sink.write(data, signal);
+    return this.#writeDecoded(data, signal, markInvalid);
+  }
+
+  async #writeDecoded(data: Buffer, signal: AbortSignal | undefined, markInvalid: () => void): Promise<void> {
+    const decoder = this.#decoder as ContentDecoder;
     let output: Buffer[];
     try {
-      output = await this.#decoder.decode(data);
+      output = await decoder.decode(data);
     } catch (error) {
       markInvalid();
       throw this.#decodeError(error);

@@ -42,18 +42,23 @@ function closedError(): InvalidStateError {
 
 /**
  * Hands `chunk` to `stream`, first waiting for 'drain' if an earlier write filled its buffer. Waiting *before*
- * writing means that once this resolves the bytes are the stream's, and when it rejects they are not: callers
- * can count exactly what the destination holds. Rejects with the stream's own error, with InvalidStateError
- * when it was closed under us, and with AbortError when `signal` fires. `onWritten` is the write's callback
- * (it runs once the destination has processed the bytes).
+ * writing means that once this settles the bytes are the stream's, and when it fails they are not: callers
+ * can count exactly what the destination holds. Returns a promise only when it had to wait (no promise per
+ * piece while the destination keeps up); fails (throws, or rejects after a wait) with the stream's own error,
+ * with InvalidStateError when it was closed under us, and with AbortError when `signal` fires. `onWritten` is
+ * the write's callback (it runs once the destination has processed the bytes).
  */
-export async function writeChunk(
+export function writeChunk(
   stream: Writable,
   chunk: Uint8Array,
   signal?: AbortSignal,
   onWritten?: (error?: Error | null) => void,
-): Promise<void> {
-  if (stream.writableNeedDrain) await drained(stream, signal);
+): Promise<void> | void {
+  if (stream.writableNeedDrain) return drained(stream, signal).then(() => writeNow(stream, chunk, signal, onWritten));
+  writeNow(stream, chunk, signal, onWritten);
+}
+
+function writeNow(stream: Writable, chunk: Uint8Array, signal: AbortSignal | undefined, onWritten?: (error?: Error | null) => void): void {
   if (signal?.aborted) throw abortErrorFor(signal);
   if (stream.errored) throw stream.errored;
   if (stream.destroyed || stream.writableEnded) throw closedError();
@@ -83,7 +88,8 @@ function drained(stream: Writable, signal: AbortSignal | undefined): Promise<voi
 
 /** Where one download writes; `finish` or `fail` is called exactly once at the end. */
 export interface DownloadSink {
-  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /** Takes `chunk`; a promise only when the destination asked to wait (see {@link writeChunk}). */
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> | void;
   /** Makes sure everything written has reached the destination (a file is closed). */
   finish(): Promise<void>;
   /** Releases the destination after a failure (a file we created is closed and removed). */
@@ -95,26 +101,32 @@ export interface DownloadSink {
 /** Writes to a stream and can wait until every write has been taken by it. */
 class StreamSink implements DownloadSink {
   protected readonly stream: Writable;
-  // Writable callbacks run in order, so the last one settling means every earlier write has landed.
-  #lastWrite: Promise<void> = Promise.resolve();
+  /** Writes handed to the stream whose callback has not run yet, and the first error one reported. */
+  #unsettled = 0;
+  #writeError: Error | undefined;
+  #onSettled: (() => void) | undefined;
 
   constructor(stream: Writable) {
     this.stream = stream;
   }
 
-  async write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
-    let onWritten: (error?: Error | null) => void = () => undefined;
-    const written = new Promise<void>((resolve, reject) => {
-      onWritten = (error) => (error ? reject(error) : resolve());
-    });
-    // A failed write also surfaces through writeChunk or the next call; this keeps it from going unhandled.
-    written.catch(() => undefined);
-    this.#lastWrite = written;
-    await writeChunk(this.stream, chunk, signal, onWritten);
+  write(chunk: Uint8Array, signal?: AbortSignal): Promise<void> | void {
+    const pending = writeChunk(this.stream, chunk, signal, this.#written);
+    // Counted once the stream has the bytes (it then calls back exactly once, in order).
+    if (pending === undefined) this.#unsettled++;
+    else return pending.then(() => void this.#unsettled++);
   }
 
+  readonly #written = (error?: Error | null): void => {
+    if (error) this.#writeError ??= error;
+    if (--this.#unsettled === 0) this.#onSettled?.();
+  };
+
   async finish(): Promise<void> {
-    await this.#lastWrite;
+    // Writable callbacks run in order, so none unsettled means every write has landed.
+    if (this.#unsettled > 0) await new Promise<void>((resolve) => (this.#onSettled = resolve));
+    this.#onSettled = undefined;
+    if (this.#writeError) throw this.#writeError;
   }
 
   async fail(): Promise<void> {
@@ -163,7 +175,7 @@ class FileSink extends StreamSink {
 class MemorySink implements DownloadSink {
   readonly #chunks: Buffer[] = [];
 
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): void {
     // Copy: a transport may reuse its buffers once the piece has been handed over.
     this.#chunks.push(Buffer.from(chunk));
   }
