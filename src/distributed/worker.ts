@@ -55,6 +55,8 @@ export type WorkerEvent =
 
 /** A running worker. */
 export interface TransferWorker {
+  /** BullMQ's id of this worker: the prefix of the lock tokens of the tasks it holds (for audits and tests). */
+  readonly id: string;
   /** Stops taking tasks, waits for the running ones, and disconnects. */
   close(): Promise<void>;
 }
@@ -140,6 +142,7 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
 
   let closing: Promise<void> | undefined;
   return {
+    id: worker.id,
     close() {
       closing ??= (async () => {
         await worker.close();
