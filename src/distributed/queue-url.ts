@@ -54,7 +54,7 @@ export function parseQueueUrl(value: unknown, option = '--queue'): QueueConnecti
 }
 
 function redactPassword(text: string): string {
-  return text.replace(/^(rediss?:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 
 /** The ioredis options BullMQ passes through (workers need `maxRetriesPerRequest: null` for blocking reads). */
