@@ -78,6 +78,7 @@ export async function runCpQueue(argv: readonly string[], io: CliIo): Promise<nu
     destination,
     recursive: booleanFlag(parsed, 'recursive'),
     cwd: io.cwd,
+    ...(io.signal ? { signal: io.signal } : {}),
     checksum: !booleanFlag(parsed, 'no-checksum'),
     ...(job === undefined ? {} : { job: checkJobName(job) }),
     ...(endpoint === undefined ? {} : { endpoint }),

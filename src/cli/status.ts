@@ -49,7 +49,7 @@ export async function runStatusCli(argv: readonly string[], io: CliIo): Promise<
     const intervalMs = parseDuration(stringFlag(parsed, 'interval') ?? '2s', '--interval');
     status = await followTransfer(io, queue, name, { intervalMs, failureLimit, quiet: booleanFlag(parsed, 'quiet') || json });
   } else {
-    status = await getTransferStatus(queue, name, { failureLimit });
+    status = await getTransferStatus(queue, name, { failureLimit, ...(io.signal ? { signal: io.signal } : {}) });
   }
   if (json) io.stdout.write(`${JSON.stringify(status)}\n`);
   else writeStatusReport(io.stdout, status);

@@ -62,6 +62,7 @@ export async function runWorkerCli(argv: readonly string[], io: CliIo): Promise<
     leaseMs,
     ...(auth === undefined ? {} : { auth }),
     ...(threads === undefined ? {} : { threads }),
+    ...(io.signal ? { signal: io.signal } : {}),
     onEvent: (event) => {
       if (event.type === 'error') io.stderr.write(`gcs-transfer worker: ${event.message}\n`);
       else if (!quiet) io.stderr.write(`gcs-transfer worker: job ${event.job}: ${event.task} failed for good: ${event.message}\n`);

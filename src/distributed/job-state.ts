@@ -7,7 +7,7 @@
  * `objects`/`done` (objects registered / transferred), `counted` (parts and objects whose bytes were added to
  * `bytesDone`); the `failed` hash maps a key to its failure. The job is finished when every registered listing
  * is finished and every registered object is done or failed; the update that observes this sets `state` to
- * `complete` or `failed`. The first outcome of an object wins. All keys of a job share one hash tag, so the
+ * `complete` or `failed` and gives every key of the job a 7-day expiry. The first outcome of an object wins. All keys of a job share one hash tag, so the
  * script also runs on Redis Cluster.
  */
 import type { RedisClient } from 'bullmq';
@@ -55,6 +55,8 @@ const KEYS = ['meta', 'listings', 'listed', 'objects', 'done', 'failed', 'counte
 const SCRIPT = `
 local meta, listings, listed, objects, done, failed, counted, uploads = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local op, now = ARGV[1], ARGV[2]
+-- The last argument is the expiry of a finished job's keys; the op's own arguments come before it.
+local nargs, ttl = #ARGV - 1, ARGV[#ARGV]
 local function settle()
   if redis.call('HGET', meta, 'state') ~= 'running' then return end
   if redis.call('SCARD', listings) ~= redis.call('SCARD', listed) then return end
@@ -63,6 +65,7 @@ local function settle()
   local state = 'complete'
   if nf > 0 then state = 'failed' end
   redis.call('HSET', meta, 'state', state, 'finishedAt', now)
+  for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 end
 local function finished(key)
   return redis.call('SISMEMBER', done, key) == 1 or redis.call('HEXISTS', failed, key) == 1
@@ -73,9 +76,9 @@ if op == 'create' then
   redis.call('SADD', listings, ARGV[4])
   return 'created'
 elseif op == 'listings' then
-  for i = 3, #ARGV do redis.call('SADD', listings, ARGV[i]) end
+  for i = 3, nargs do redis.call('SADD', listings, ARGV[i]) end
 elseif op == 'objects' then
-  for i = 3, #ARGV, 2 do
+  for i = 3, nargs, 2 do
     if redis.call('SADD', objects, ARGV[i]) == 1 then redis.call('HINCRBY', meta, 'bytesTotal', ARGV[i + 1]) end
   end
 elseif op == 'listed' then
@@ -116,6 +119,9 @@ return redis.call('HGET', meta, 'state')
 
 const COMMAND = 'gcsTransferState';
 
+/** A finished job's state stays this long (7 days) for `status`, then Redis drops it. */
+export const STATE_TTL_S = 7 * 24 * 3600;
+
 /** The state of one job, bound to a Redis client. */
 export class JobStore {
   readonly #client: RedisClient;
@@ -131,7 +137,7 @@ export class JobStore {
   }
 
   async #run(op: string, ...args: (string | number)[]): Promise<unknown> {
-    return this.#client.runCommand(COMMAND, [...this.#keys, op, Date.now(), ...args]);
+    return this.#client.runCommand(COMMAND, [...this.#keys, op, Date.now(), ...args, STATE_TTL_S]);
   }
 
   /** Stores the spec and registers the root listing; false when a job of that name exists. */

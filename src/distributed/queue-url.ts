@@ -56,9 +56,3 @@ export function parseQueueUrl(value: unknown, option = '--queue'): QueueConnecti
 function redactPassword(text: string): string {
   return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
-
-/** The ioredis options BullMQ passes through (workers need `maxRetriesPerRequest: null` for blocking reads). */
-export function redisOptions(connection: QueueConnection): Record<string, unknown> {
-  const { display: _display, ...options } = connection;
-  return { ...options, maxRetriesPerRequest: null };
-}

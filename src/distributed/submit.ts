@@ -14,7 +14,8 @@ import { abortErrorFor } from '../util/abort.js';
 import { SPEC_VERSION, TASK, checkJobName, newJobName, taskId, type JobSpec } from './job-spec.js';
 import { JobStore, KEY_PREFIX, type JobStatus } from './job-state.js';
 import { DEFAULT_ATTEMPTS, QUEUE_NAME } from './queue-names.js';
-import { parseQueueUrl, redisOptions, type QueueConnection } from './queue-url.js';
+import { parseQueueUrl, type QueueConnection } from './queue-url.js';
+import { probeRedis, redisOptions } from './redis-connection.js';
 import { pageListingKey } from './download-tasks.js';
 import { dirListingKey } from './upload-tasks.js';
 import { taskOptions } from './worker.js';
@@ -47,6 +48,8 @@ export interface SubmitOptions {
   attempts?: number;
   /** Resolves relative local paths. @default process.cwd() */
   cwd?: string;
+  /** Stops waiting for Redis. @default undefined */
+  signal?: AbortSignal;
 }
 
 /** Validates the request, stores the plan and enqueues the first listing task; resolves with the job's name. */
@@ -54,7 +57,8 @@ export async function submitTransfer(options: SubmitOptions): Promise<{ name: st
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Expected the submit options to be an object');
   const connection = typeof options.queue === 'string' ? parseQueueUrl(options.queue, 'queue') : options.queue;
   const spec = await planJob(options);
-  const queue = new Queue(QUEUE_NAME, { connection: redisOptions(connection), prefix: KEY_PREFIX });
+  await probeRedis(connection, options.signal);
+  const queue = new Queue(QUEUE_NAME, { connection: redisOptions(connection, 'short-lived'), prefix: KEY_PREFIX });
   try {
     const store = new JobStore(await queue.client, spec.name);
     const upload = spec.direction === 'upload';
@@ -144,19 +148,30 @@ function asPrefix(path: string): string {
 }
 
 /** Connects, runs `use` with the job's store, and disconnects. */
-async function withStore<T>(queue: string | QueueConnection, name: string, use: (store: JobStore) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  queue: string | QueueConnection,
+  name: string,
+  signal: AbortSignal | undefined,
+  use: (store: JobStore) => Promise<T>,
+): Promise<T> {
   const connection = typeof queue === 'string' ? parseQueueUrl(queue, 'queue') : queue;
-  const handle = new Queue(QUEUE_NAME, { connection: redisOptions(connection), prefix: KEY_PREFIX });
+  const jobName = checkJobName(name, 'job');
+  await probeRedis(connection, signal);
+  const handle = new Queue(QUEUE_NAME, { connection: redisOptions(connection, 'short-lived'), prefix: KEY_PREFIX });
   try {
-    return await use(new JobStore(await handle.client, checkJobName(name, 'job')));
+    return await use(new JobStore(await handle.client, jobName));
   } finally {
     await handle.close();
   }
 }
 
 /** The job's progress, aggregated from every worker (objects and bytes done/total, rate, failures). */
-export function getTransferStatus(queue: string | QueueConnection, name: string, options: { failureLimit?: number } = {}): Promise<JobStatus> {
-  return withStore(queue, name, (store) => store.status(options.failureLimit));
+export function getTransferStatus(
+  queue: string | QueueConnection,
+  name: string,
+  options: { failureLimit?: number; signal?: AbortSignal } = {},
+): Promise<JobStatus> {
+  return withStore(queue, name, options.signal, (store) => store.status(options.failureLimit));
 }
 
 export interface WaitOptions {
@@ -171,7 +186,7 @@ export interface WaitOptions {
 /** Resolves with the final status once the job is `complete` or `failed` (some objects failed). */
 export function waitForTransfer(queue: string | QueueConnection, name: string, options: WaitOptions = {}): Promise<JobStatus> {
   const interval = options.intervalMs ?? 1000;
-  return withStore(queue, name, async (store) => {
+  return withStore(queue, name, options.signal, async (store) => {
     for (;;) {
       const status = await store.status(options.failureLimit);
       options.onStatus?.(status);

@@ -14,7 +14,8 @@ import { GcsEndpoint } from '../transport/endpoint.js';
 import type { AnyTask, JobSpec } from './job-spec.js';
 import { JobStore, KEY_PREFIX } from './job-state.js';
 import { DEFAULT_ATTEMPTS, MAX_STALLED, QUEUE_NAME, RETRY_BACKOFF } from './queue-names.js';
-import { parseQueueUrl, redisOptions, type QueueConnection } from './queue-url.js';
+import { parseQueueUrl, type QueueConnection } from './queue-url.js';
+import { probeRedis, redisOptions } from './redis-connection.js';
 import type { Engine, Enqueuer, FlowChildren, NewTask, TaskContext } from './task-context.js';
 import { failTask, isTransient, runTask, unrecoverable } from './task-runner.js';
 
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Worker threads of this machine's TransferManager. @default min(cores, 2) */
   threads?: number;
+  /** Stops waiting for Redis at start. @default undefined */
+  signal?: AbortSignal;
   /** Called for each task that failed its object for good, and for worker errors. @default undefined */
   onEvent?: (event: WorkerEvent) => void;
 }
@@ -67,6 +70,7 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
   const connection = typeof options.queue === 'string' ? parseQueueUrl(options.queue, 'queue') : options.queue;
   const concurrency = checkCount(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, 'concurrency', 1, 1024);
   const leaseMs = checkCount(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs', 1000, 3_600_000);
+  await probeRedis(connection, options.signal);
   const redis = redisOptions(connection);
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
   const flows = new FlowProducer({ connection: redis, prefix: KEY_PREFIX });

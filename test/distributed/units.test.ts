@@ -93,3 +93,17 @@ test('CLI: usage errors name the problem and exit 2; help lists the new commands
     assert.match(run.stdout, /--queue URL/);
   }
 });
+
+test('an unreachable Redis is a clear transfer failure (exit 3), not a hang', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gcs-dist-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'tree'));
+  for (const args of [
+    ['cp', '-r', 'tree', 'gs://b-1/x/', '--queue', 'redis://127.0.0.1:1'],
+    ['status', '--queue', 'redis://127.0.0.1:1', '--job', 'j'],
+  ]) {
+    const run = await cli(args, dir);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /Cannot reach Redis at redis:\/\/127\.0\.0\.1:1: ECONNREFUSED/);
+  }
+});
