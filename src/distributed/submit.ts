@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { parseObjectRef } from '../transfer/object-ref.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../transfer/options.js';
 import { GcsEndpoint } from '../transport/endpoint.js';
-import { abortErrorFor } from '../util/abort.js';
+import { sleep } from '../util/abort.js';
 import { SPEC_VERSION, TASK, checkJobName, newJobName, taskId, type JobSpec } from './job-spec.js';
 import { JobStore, KEY_PREFIX, type JobStatus } from './job-state.js';
 import { DEFAULT_ATTEMPTS, QUEUE_NAME } from './queue-names.js';
@@ -191,13 +191,8 @@ export function waitForTransfer(queue: string | QueueConnection, name: string, o
       const status = await store.status(options.failureLimit);
       options.onStatus?.(status);
       if (status.state !== 'running') return status;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, interval);
-        options.signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          reject(abortErrorFor(options.signal as AbortSignal));
-        }, { once: true });
-      });
+      await sleep(interval, options.signal);
     }
   });
 }
+

@@ -4,6 +4,7 @@
  * nothing secret travels through Redis). A worker that dies mid-task loses its BullMQ lease; another worker's
  * stalled-job check hands the task to someone else after `leaseMs`.
  */
+import { setMaxListeners } from 'node:events';
 import { FlowProducer, Job, Queue, Worker, type RedisClient } from 'bullmq';
 import { InvalidArgumentError } from '../errors.js';
 import { TransferManager } from '../transfer/transfer-manager.js';
@@ -78,6 +79,8 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
   const engines = new EngineCache(options.auth, options.threads);
   const specs = new Map<string, JobSpec>();
   const stop = new AbortController();
+  // Every running task listens on this one signal (a few listeners each): not a leak, a bound of the concurrency.
+  setMaxListeners(concurrency * 8 + 16, stop.signal);
   const pending = new Set<Promise<void>>();
   const emit = (event: WorkerEvent): void => {
     try {
