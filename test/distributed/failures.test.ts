@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { startEmulator } from '../../src/emulator/index.js';
-import { startWorker, getTransferStatus, type WorkerOptions } from '../../src/distributed/index.js';
+import { startWorker, getTransferStatus, type TransferWorker, type WorkerOptions } from '../../src/distributed/index.js';
 import { bytes } from '../emulator/helpers.js';
 import { cli } from './cli-io.js';
 import { REDIS_SKIP_MESSAGE, haveRedis, startRedis } from './redis.js';
@@ -23,13 +23,14 @@ async function setUp(t: TestContext, workerOptions: Partial<WorkerOptions> = {})
   const redis = await startRedis();
   const emulator = await startEmulator();
   const root = await mkdtemp(join(tmpdir(), 'gcs-dist-fail-'));
-  const worker = await startWorker({ queue: redis.url, leaseMs: 2000, ...workerOptions });
+  let worker: TransferWorker | undefined;
   t.after(async () => {
-    await worker.close();
+    await worker?.close();
     await redis.stop();
     await emulator.close();
     await rm(root, { recursive: true, force: true });
   });
+  worker = await startWorker({ queue: redis.url, leaseMs: 2000, ...workerOptions });
   return { redis, emulator, root };
 }
 
