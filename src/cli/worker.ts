@@ -64,8 +64,9 @@ export async function runWorkerCli(argv: readonly string[], io: CliIo): Promise<
     ...(threads === undefined ? {} : { threads }),
     ...(io.signal ? { signal: io.signal } : {}),
     onEvent: (event) => {
+      // Deferred listings (the queue is full) are routine: not worth a line each.
       if (event.type === 'error') io.stderr.write(`gcs-transfer worker: ${event.message}\n`);
-      else if (!quiet) io.stderr.write(`gcs-transfer worker: job ${event.job}: ${event.task} failed for good: ${event.message}\n`);
+      else if (event.type === 'failed' && !quiet) io.stderr.write(`gcs-transfer worker: job ${event.job}: ${event.task} failed for good: ${event.message}\n`);
     },
   });
   if (!quiet) io.stderr.write(`gcs-transfer worker: taking tasks from ${queue.display} (concurrency ${concurrency}, lease ${leaseMs / 1000}s, pid ${process.pid}, worker id ${worker.id})\n`);

@@ -28,7 +28,7 @@ import {
 } from './job-spec.js';
 import { listBucketPage, statObject, type ListedObject } from './listing.js';
 import { PositionalWriter } from './positional-writer.js';
-import { localPath, type NewTask, type TaskContext } from './task-context.js';
+import { holdBackListing, localPath, type NewTask, type TaskContext } from './task-context.js';
 import { objectTask } from './upload-tasks.js';
 
 /** The key of a listing page's task. */
@@ -43,6 +43,7 @@ export function partialPath(spec: JobSpec, rel: string): string {
 
 export async function listBucket(ctx: TaskContext, task: ListBucketTask): Promise<void> {
   const { spec, store, engine } = ctx;
+  await holdBackListing(ctx);
   const request = { signal: ctx.signal };
   let objects: ListedObject[];
   let next: string | undefined;

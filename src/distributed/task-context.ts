@@ -37,6 +37,8 @@ export interface Enqueuer {
   addFlow(parent: NewTask, children: readonly NewTask[]): Promise<void>;
   /** Whether a task with this id is queued, waiting for children, or running. */
   exists(id: string): Promise<boolean>;
+  /** Tasks waiting to be taken, over all jobs. */
+  backlog(): Promise<number>;
 }
 
 /** What the parent of a flow can read of its children. */
@@ -53,6 +55,25 @@ export interface TaskContext {
   enqueue: Enqueuer;
   children: FlowChildren;
   signal: AbortSignal;
+  /**
+   * Tasks that may wait in the queue before a listing task holds back (see {@link holdBackListing}).
+   * @default 10_000
+   */
+  maxBacklog: number;
+  /** Puts this task back in the queue for `ms` without counting an attempt, freeing its slot meanwhile. */
+  defer(ms: number): Promise<never>;
+}
+
+/** How long a listing task that finds the queue full waits before looking again. */
+export const LISTING_DEFER_MS = 1000;
+
+/**
+ * Listing runs ahead of the transfers unless held back: a listing task that finds more than `maxBacklog` tasks
+ * waiting goes back to the queue for a second, so Redis holds a bounded backlog (about 1 KiB per task) instead
+ * of every object of a million-object job at once. Resolves only when the task may go on.
+ */
+export async function holdBackListing(ctx: TaskContext): Promise<void> {
+  if ((await ctx.enqueue.backlog()) > ctx.maxBacklog) await ctx.defer(LISTING_DEFER_MS);
 }
 
 /** The local file of a relative path: the spec's path itself for a single file, else under the root. */

@@ -28,7 +28,7 @@ import {
   type PartValue,
 } from './job-spec.js';
 import { readDirectoryBatches } from './listing.js';
-import { localPath, type NewTask, type TaskContext } from './task-context.js';
+import { holdBackListing, localPath, type NewTask, type TaskContext } from './task-context.js';
 
 /** Directory entries registered and enqueued per step: bounds the memory of a listing task. */
 export const LIST_BATCH = 500;
@@ -40,6 +40,7 @@ export function dirListingKey(dir: string): string {
 
 export async function listDir(ctx: TaskContext, task: ListDirTask): Promise<void> {
   const { spec, store } = ctx;
+  await holdBackListing(ctx);
   if (spec.single) {
     const size = (await stat(spec.local)).size;
     const rel = basename(spec.local);

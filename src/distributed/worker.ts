@@ -5,7 +5,7 @@
  * stalled-job check hands the task to someone else after `leaseMs`.
  */
 import { setMaxListeners } from 'node:events';
-import { FlowProducer, Job, Queue, Worker, type RedisClient } from 'bullmq';
+import { DelayedError, FlowProducer, Job, Queue, Worker, type RedisClient } from 'bullmq';
 import { InvalidArgumentError } from '../errors.js';
 import { TransferManager } from '../transfer/transfer-manager.js';
 import { RetryStrategy } from '../transport/retry.js';
@@ -24,6 +24,8 @@ import { failTask, isTransient, runTask, unrecoverable } from './task-runner.js'
 export const DEFAULT_WORKER_CONCURRENCY = 16;
 /** How long a task's lease lasts without renewal: a dead worker's tasks move elsewhere after about this. @default 30 s */
 export const DEFAULT_LEASE_MS = 30_000;
+/** Waiting tasks above which listing holds back. @default 10_000 */
+export const DEFAULT_MAX_BACKLOG = 10_000;
 
 export interface WorkerOptions {
   /** `redis://host:port[/db]` (or `rediss://`), or parsed connection settings. */
@@ -45,6 +47,12 @@ export interface WorkerOptions {
    * @default 30_000
    */
   leaseMs?: number;
+  /**
+   * Tasks that may wait in the queue before listing tasks hold back (they go back to the queue for a second
+   * and look again), bounding Redis memory at about 1 KiB per waiting task.
+   * @default 10_000
+   */
+  maxBacklog?: number;
   /** Worker threads of this machine's TransferManager. @default min(cores, 2) */
   threads?: number;
   /** Stops waiting for Redis at start. @default undefined */
@@ -55,6 +63,7 @@ export interface WorkerOptions {
 
 export type WorkerEvent =
   | { type: 'failed'; task: string; job: string; message: string }
+  | { type: 'deferred'; task: string; job: string }
   | { type: 'error'; message: string };
 
 /** A running worker. */
@@ -71,6 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
   const connection = typeof options.queue === 'string' ? parseQueueUrl(options.queue, 'queue') : options.queue;
   const concurrency = checkCount(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, 'concurrency', 1, 1024);
   const leaseMs = checkCount(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs', 1000, 3_600_000);
+  const maxBacklog = checkCount(options.maxBacklog ?? DEFAULT_MAX_BACKLOG, 'maxBacklog', 0, 100_000_000);
   await probeRedis(connection, options.signal);
   const redis = redisOptions(connection);
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
@@ -90,7 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
     }
   };
 
-  const contextFor = async (job: Job): Promise<TaskContext> => {
+  const contextFor = async (job: Job, token?: string): Promise<TaskContext> => {
     const data = job.data as AnyTask;
     const store = new JobStore(client, data.job);
     let spec = specs.get(data.job);
@@ -106,16 +116,23 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
       enqueue: enqueuer(queue, flows, spec),
       children: childrenOf(job),
       signal: stop.signal,
+      maxBacklog,
+      async defer(ms: number): Promise<never> {
+        await job.moveToDelayed(Date.now() + ms, token);
+        emit({ type: 'deferred', task: job.name, job: data.job });
+        throw new DelayedError();
+      },
     };
   };
 
   const worker = new Worker(
     QUEUE_NAME,
-    async (job: Job) => {
-      const ctx = await contextFor(job);
+    async (job: Job, token?: string) => {
+      const ctx = await contextFor(job, token);
       try {
         return await runTask(ctx, job.name, job.data as AnyTask);
       } catch (error) {
+        if (error instanceof DelayedError) throw error;
         const attempts = job.opts.attempts ?? 1;
         if (isTransient(error) && job.attemptsMade + 1 < attempts) throw error;
         await failTask(ctx, job.name, job.data as AnyTask, error);
@@ -203,6 +220,9 @@ function enqueuer(queue: Queue, flows: FlowProducer, spec: JobSpec): Enqueuer {
     },
     async exists(id: string) {
       return (await Job.fromId(queue, id)) !== undefined;
+    },
+    backlog() {
+      return queue.getWaitingCount();
     },
   };
 }

@@ -4,39 +4,22 @@
  * exit 3, and an object name that would escape the destination directory is refused, not written.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { request } from 'undici';
-import { startEmulator } from '../../src/emulator/index.js';
-import { startWorker, getTransferStatus, type TransferWorker, type WorkerOptions } from '../../src/distributed/index.js';
+import { getTransferStatus } from '../../src/distributed/index.js';
 import { bytes } from '../emulator/helpers.js';
 import { cli } from './cli-io.js';
-import { REDIS_SKIP_MESSAGE, haveRedis, startRedis } from './redis.js';
+import { setUp } from './in-process.js';
+import { REDIS_SKIP_MESSAGE, haveRedis } from './redis.js';
 
 const MiB = 1024 * 1024;
 const skip = haveRedis() ? false : REDIS_SKIP_MESSAGE;
 
-/** Redis, an emulator and a scratch directory for one test; one in-process worker, stopped before Redis. */
-async function setUp(t: TestContext, workerOptions: Partial<WorkerOptions> = {}) {
-  const redis = await startRedis();
-  const emulator = await startEmulator();
-  const root = await mkdtemp(join(tmpdir(), 'gcs-dist-fail-'));
-  let worker: TransferWorker | undefined;
-  t.after(async () => {
-    await worker?.close();
-    await redis.stop();
-    await emulator.close();
-    await rm(root, { recursive: true, force: true });
-  });
-  worker = await startWorker({ queue: redis.url, leaseMs: 2000, ...workerOptions });
-  return { redis, emulator, root };
-}
-
 test('failures: each failed object is listed, its upload cancelled, the rest completes; exit 3', { skip, timeout: 60_000 }, async (t) => {
   const events: string[] = [];
-  const { redis, emulator, root } = await setUp(t, { concurrency: 4, onEvent: (e) => events.push(e.type === 'failed' ? e.task : e.message) });
+  const { redis, emulator, root } = await setUp(t, { concurrency: 4, onEvent: (e) => events.push(e.type === 'failed' ? e.task : e.type === 'error' ? e.message : e.type) });
   await mkdir(join(root, 'src'));
   await writeFile(join(root, 'src', 'refused-1.bin'), bytes(300_000, 1));
   await writeFile(join(root, 'src', 'refused-2.bin'), bytes(1000, 2));
