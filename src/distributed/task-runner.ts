@@ -105,8 +105,13 @@ export async function failTask(ctx: Pick<TaskContext, 'spec' | 'store' | 'engine
       if (await store.isFinished(key)) return;
       // An object task whose flow was added hands the object over to that flow.
       if (name === TASK.object && (await ctx.enqueue.exists(taskId.finalize(spec.name, rel)))) return;
-      await cleanUp(ctx, rel, key);
-      return void (await store.objectFailed(key, failureOf(describeObject(spec, rel), error)));
+      const failure = failureOf(describeObject(spec, rel), error);
+      try {
+        await cleanUp(ctx, rel, key);
+      } catch (cause) {
+        failure.message += ` (cleanup failed: ${failureOf('', cause).message})`;
+      }
+      return void (await store.objectFailed(key, failure));
     }
     default:
       return;

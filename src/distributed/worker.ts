@@ -92,6 +92,8 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
   // Every running task listens on this one signal (a few listeners each): not a leak, a bound of the concurrency.
   setMaxListeners(concurrency * 8 + 16, stop.signal);
   const pending = new Set<Promise<void>>();
+  /** Tasks whose final failure the processor recorded (the 'failed' event then has nothing to add). */
+  const recorded = new Set<string>();
   const emit = (event: WorkerEvent): void => {
     try {
       options.onEvent?.(event);
@@ -135,7 +137,13 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
         if (error instanceof DelayedError) throw error;
         const attempts = job.opts.attempts ?? 1;
         if (isTransient(error) && job.attemptsMade + 1 < attempts) throw error;
-        await failTask(ctx, job.name, job.data as AnyTask, error);
+        try {
+          await failTask(ctx, job.name, job.data as AnyTask, error);
+          if (job.id !== undefined) recorded.add(job.id);
+        } catch (cause) {
+          // Redis or the cleanup failed: the 'failed' handler below tries once more.
+          emit({ type: 'error', message: `recording the failure of ${job.id ?? '?'}: ${String(cause)}` });
+        }
         emit({ type: 'failed', task: job.name, job: ctx.spec.name, message: unrecoverable(error).message });
         throw unrecoverable(error);
       }
@@ -149,9 +157,12 @@ export async function startWorker(options: WorkerOptions): Promise<TransferWorke
       maxStalledCount: MAX_STALLED,
     },
   );
-  // A task that lost its worker too often is failed by BullMQ without running: fail its object here.
+  // Every final failure must reach the job's state, or the job never ends. The processor records its own;
+  // this covers a task BullMQ failed without running it (it lost its worker too often) and a processor whose
+  // recording failed. `finishedOn` is set only when BullMQ gives up on the task (not when it will retry).
   worker.on('failed', (job: Job | undefined, error: Error) => {
-    if (job === undefined || job.deferredFailure === undefined) return;
+    if (job === undefined || job.finishedOn === undefined) return;
+    if (job.id !== undefined && recorded.delete(job.id)) return;
     const done = contextFor(job)
       .then(async (ctx) => {
         await failTask(ctx, job.name, job.data as AnyTask, error);
