@@ -27,7 +27,7 @@ export const CP_QUEUE_SPEC: CommandSpec = {
   ],
   summary: [
     'Submits the copy as a distributed transfer, run by `gcs-transfer worker` processes on any number of',
-    'machines. The tree under the source lands under the destination (DIR/a/b ↔ gs://BUCKET/PREFIX/a/b).',
+    "machines, with gcloud's naming rules: -r keeps the source's last segment (cp -r data gs://b/in/ → in/data/…).",
     'Objects up to --chunk-size are one task each; larger ones are split into parts (uploads) or ranges',
     '(downloads) that run on any worker, then finalized after a combined CRC32C check. Local paths must be',
     'the same on every worker machine (a shared filesystem). Prints the job name on stdout.',

@@ -13,7 +13,8 @@ export const SPEC_VERSION = 1;
  *
  * Uploads: the tree under `local` (a file or a directory on a filesystem every worker mounts at the same path)
  * becomes objects `prefix + relative path`. Downloads: objects under `prefix` become `local + name without the
- * prefix`, written by the workers into that shared directory.
+ * prefix`, written by the workers into that shared directory. The submitter applies gcloud's naming rules
+ * (a directory or prefix copied with -r keeps its last segment) when it sets `local` and `prefix`.
  */
 export interface JobSpec {
   version: typeof SPEC_VERSION;

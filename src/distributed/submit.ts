@@ -117,7 +117,9 @@ async function planJob(options: SubmitOptions): Promise<JobSpec> {
     if (!info.isDirectory() && !info.isFile()) throw new InvalidArgumentError(`'${source}' is neither a file nor a directory`);
     const { bucket, path } = splitRemote(destination, 'destination');
     const single = info.isFile();
-    const prefix = single ? (path === '' || path.endsWith('/') ? `${path}${basename(local)}` : path) : asPrefix(path);
+    // gcloud's naming: a file keeps its name under a folder-like destination; a directory copied with -r keeps
+    // its last segment (`cp -r data gs://b/in/` → `in/data/…`).
+    const prefix = single ? (path === '' || path.endsWith('/') ? `${path}${basename(local)}` : path) : `${asPrefix(path)}${basename(local)}/`;
     parseObjectRef({ bucket, name: prefix === '' ? 'x' : prefix }, 'destination');
     return { ...base, direction: 'upload', local, bucket, prefix, single };
   }
@@ -125,6 +127,10 @@ async function planJob(options: SubmitOptions): Promise<JobSpec> {
   const { bucket, path } = splitRemote(source, 'source');
   let local = resolve(cwd, destination);
   if (recursive) {
+    // A prefix copied with -r keeps its last segment (`cp -r gs://b/in/data ./x` → `./x/data/…`); a whole
+    // bucket lands directly in the directory.
+    const last = path.replace(/\/+$/, '').split('/').at(-1) ?? '';
+    if (last !== '') local = resolve(local, last);
     await mkdir(local, { recursive: true });
     parseObjectRef({ bucket, name: 'x' }, 'source');
     return { ...base, direction: 'download', local, bucket, prefix: asPrefix(path), single: false };

@@ -28,13 +28,13 @@ test('failures: each failed object is listed, its upload cancelled, the rest com
   // Permanent refusals (403 / 400 are not retried): every single-request upload (the small files), and every
   // part of one of the large files.
   emulator.faults.add({ match: { op: 'upload-multipart' }, fault: 'status:403', times: 1000 });
-  emulator.faults.add({ match: { op: 'mpu-upload-part', object: 'up/big-refused.bin' }, fault: 'status:400', times: 1000 });
+  emulator.faults.add({ match: { op: 'mpu-upload-part', object: 'up/src/big-refused.bin' }, fault: 'status:400', times: 1000 });
 
   const run = await cli(['cp', '-r', 'src', 'gs://bucket-f/up', '--queue', redis.url, '--job', 'f-1', '--endpoint', emulator.url, '--chunk-size', '5MiB', '--wait', '--interval', '100ms'], root);
   assert.equal(run.code, 3, run.stderr);
   assert.match(run.stderr, /state: {4}failed/);
-  assert.match(run.stderr, /failed: {3}gs:\/\/bucket-f\/up\/refused-1\.bin: .*403.*\[ERR_GCS_/);
-  assert.match(run.stderr, /failed: {3}gs:\/\/bucket-f\/up\/big-refused\.bin: .*parts were uploaded/);
+  assert.match(run.stderr, /failed: {3}gs:\/\/bucket-f\/up\/src\/refused-1\.bin: .*403.*\[ERR_GCS_/);
+  assert.match(run.stderr, /failed: {3}gs:\/\/bucket-f\/up\/src\/big-refused\.bin: .*parts were uploaded/);
 
   const status = await getTransferStatus(redis.url, 'f-1');
   assert.equal(status.state, 'failed');
@@ -42,14 +42,14 @@ test('failures: each failed object is listed, its upload cancelled, the rest com
   assert.equal(status.objectsFailed, 3);
   assert.deepEqual(
     status.failures.map((f) => f.name).sort(),
-    ['gs://bucket-f/up/big-refused.bin', 'gs://bucket-f/up/refused-1.bin', 'gs://bucket-f/up/refused-2.bin'],
+    ['gs://bucket-f/up/src/big-refused.bin', 'gs://bucket-f/up/src/refused-1.bin', 'gs://bucket-f/up/src/refused-2.bin'],
   );
   // The failed multipart upload was cancelled: the emulator holds no staged part.
   assert.equal(emulator.metrics.snapshot().requests['mpu-abort'], 1);
   assert.deepEqual(await readdir(join(emulator.dir, 'tmp')), []);
   // The good object is there.
   for (const name of ['big-good.bin']) {
-    const response = await request(`${emulator.url}/download/storage/v1/b/bucket-f/o/up%2F${name}?alt=media`);
+    const response = await request(`${emulator.url}/download/storage/v1/b/bucket-f/o/up%2Fsrc%2F${name}?alt=media`);
     assert.ok(Buffer.from(await response.body.arrayBuffer()).equals(await readFile(join(root, 'src', name))), name);
   }
   const shown = await cli(['status', '--queue', redis.url, '--job', 'f-1'], root);
@@ -66,7 +66,8 @@ test('download: an object name that would leave the destination is refused and l
   const run = await cli(['cp', '-r', 'gs://bucket-n/p', 'out', '--queue', redis.url, '--job', 'n-1', '--endpoint', emulator.url, '--wait', '--interval', '100ms'], root);
   assert.equal(run.code, 3, run.stderr);
   assert.match(run.stderr, /p\/x\/\.\.\/\.\.\/escape\.txt: The object name does not map to a safe local path/);
-  assert.equal(await readFile(join(root, 'out', 'ok', 'a.txt'), 'utf8'), 'fine');
+  assert.equal(await readFile(join(root, 'out', 'p', 'ok', 'a.txt'), 'utf8'), 'fine');
   assert.deepEqual((await readdir(root)).sort(), ['out']);
-  assert.deepEqual((await readdir(join(root, 'out'))).sort(), ['ok']);
+  assert.deepEqual((await readdir(join(root, 'out'))).sort(), ['p']);
+  assert.deepEqual((await readdir(join(root, 'out', 'p'))).sort(), ['ok']);
 });

@@ -124,7 +124,7 @@ test('scale-out: 3 workers, one SIGKILLed mid-part; byte-exact, no open upload, 
     for (const [rel, data] of files) {
       const copy = join(root, 'check', rel);
       await mkdir(join(copy, '..'), { recursive: true });
-      await tm.downloadFile(`gs://bucket-1/data/${rel}`, copy);
+      await tm.downloadFile(`gs://bucket-1/data/src/${rel}`, copy);
       assert.ok((await readFile(copy)).equals(data), `${rel}: the stored object differs from the file`);
     }
   }
@@ -137,7 +137,7 @@ test('scale-out: 3 workers, one SIGKILLed mid-part; byte-exact, no open upload, 
   assert.equal(emulator.metrics.snapshot().requests['mpu-initiate'], multipart.length);
   for (const rel of multipart) {
     const uploadId = uploads[objectKey(rel)] as string;
-    const response = await request(`${emulator.url}/bucket-1/data/${rel}?uploadId=${encodeURIComponent(uploadId)}`);
+    const response = await request(`${emulator.url}/bucket-1/data/src/${rel}?uploadId=${encodeURIComponent(uploadId)}`);
     await response.body.dump();
     assert.equal(response.statusCode, 404, `the upload of ${rel} is still open`);
   }
@@ -156,17 +156,17 @@ test('scale-out: 3 workers, one SIGKILLed mid-part; byte-exact, no open upload, 
   assert.equal(report['bytesDone'], total);
 
   t.diagnostic(`upload checked after ${Date.now() - t0} ms`);
-  // Back down: the large object in ranges written in place, renamed after the CRC check. The worker holding a
+  // Back down (gcloud's naming: the prefix's last segment is kept, as `cp -r` keeps the directory's): the large object in ranges written in place, renamed after the CRC check. The worker holding a
   // range is killed too; the last survivor re-runs the range, rewriting its offsets.
   emulator.reset();
-  const downloader = startCli(['cp', '-r', 'gs://bucket-1/data/', join(root, 'back'), '--job', 'down-1', ...common]);
+  const downloader = startCli(['cp', '-r', 'gs://bucket-1/data/src', join(root, 'back'), '--job', 'down-1', ...common]);
   runs.push(downloader);
   const second = await killHolderOf('range', 'media', downloader);
   const back = await downloader.exited;
   assert.equal(back.code, 0, back.stderr);
   t.diagnostic(`download done after ${Date.now() - t0} ms`);
   for (const [rel, data] of files) {
-    assert.ok((await readFile(join(root, 'back', rel))).equals(data), `${rel} downloaded differs`);
+    assert.ok((await readFile(join(root, 'back', 'src', rel))).equals(data), `${rel} downloaded differs`);
   }
   const leftovers = (await readdir(join(root, 'back'), { recursive: true })).filter((name) => String(name).endsWith('.partial'));
   assert.deepEqual(leftovers, []);
