@@ -17,6 +17,8 @@ import type { CliIo } from './io.js';
 
 /** Runs `cp` and resolves to the exit code. Usage errors are thrown (the dispatcher prints them). */
 export async function runCp(argv: readonly string[], io: CliIo): Promise<number> {
+  // A distributed transfer (and BullMQ) is loaded only when asked for.
+  if (argv.some((arg) => arg === '--queue' || arg.startsWith('--queue='))) return (await import('./cp-queue.js')).runCpQueue(argv, io);
   const options = await parseCpOptions(argv, io);
   if (options === 'help') {
     io.stdout.write(renderHelp(CP_SPEC));

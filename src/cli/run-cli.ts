@@ -14,6 +14,8 @@ Parallel, verified transfers of large objects to and from Google Cloud Storage.
 
 Commands:
   cp        Copy a local file or stdin/stdout to or from gs://bucket/object
+  worker    Run tasks of distributed transfers (cp --queue) on this machine
+  status    Show a distributed transfer's progress and failures
   emulator  Run the embedded GCS emulator in the foreground
   bench     Run the benchmark harness (emulator or --endpoint URL --bucket B)
 
@@ -45,6 +47,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         const { runCp } = await import('./cp.js');
         return await runCp(rest, io);
       }
+      case 'worker':
+        return await (await import('./worker.js')).runWorkerCli(rest, io);
+      case 'status':
+        return await (await import('./status.js')).runStatusCli(rest, io);
       case 'emulator': {
         const { runEmulatorCli } = await import('../emulator/cli.js');
         await runEmulatorCli([...rest]);
@@ -54,7 +60,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         return await runBench(rest);
       default:
         throw new InvalidArgumentError(
-          `unknown command '${command}'. Commands: cp, emulator, bench. Try 'gcs-transfer --help'.`,
+          `unknown command '${command}'. Commands: cp, worker, status, emulator, bench. Try 'gcs-transfer --help'.`,
         );
     }
   } catch (error) {
