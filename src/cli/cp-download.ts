@@ -55,7 +55,7 @@ async function downloadLocked(context: CpContext, lock: DestinationLock): Promis
   const dest = lock.dest;
   const identity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote) };
   const fresh: DownloadResumePlan = { reusedBytes: 0, notes: [] };
-  // The new run truncates FILE.partial, which would make any saved journal a lie.
+  // The new run truncates FILE.gcs-transfer.partial, which would make any saved journal a lie.
   if (options.resume !== 'auto') await removeDownloadJournal(dest);
   let plan = options.resume === 'auto' ? await planDownloadResume(dest, identity, signal ? { signal } : {}) : fresh;
   for (const note of plan.notes) reporter.note(note);
@@ -88,7 +88,7 @@ async function downloadLocked(context: CpContext, lock: DestinationLock): Promis
         plan = fresh;
         continue;
       }
-      // The engine keeps FILE.partial for us unless its bytes proved corrupt; the journal goes with it. With no
+      // The engine keeps FILE.gcs-transfer.partial for us unless its bytes proved corrupt; the journal goes with it. With no
       // range recorded, or after a failure a re-run would repeat, the partial file would only be litter.
       const resumable =
         journal !== undefined && journal.rangeCount > 0 && worthResuming(error) && (await exists(dest + PARTIAL_SUFFIX));

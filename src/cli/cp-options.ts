@@ -27,7 +27,7 @@ export const CP_SPEC: CommandSpec = {
   ],
   summary: [
     'Copies one object between Google Cloud Storage and a local file, or stdin/stdout (-). Downloads run many',
-    'ranged GETs at once into FILE.partial, verified with CRC32C before the rename onto FILE; uploads are XML',
+    'ranged GETs at once into FILE.gcs-transfer.partial, verified with CRC32C before the rename onto FILE; uploads are XML',
     'multipart uploads whose parts are hashed and sent in parallel. A file transfer that is interrupted (Ctrl-C,',
     'a crash, a lost connection) resumes when the same command is run again: finished parts are not sent again.',
   ].join('\n'),
@@ -80,7 +80,7 @@ export const CP_SPEC: CommandSpec = {
   },
   positionals: { min: 2, max: 2 },
   epilogue: [
-    'Resume: a download keeps FILE.partial and its journal FILE.partial.json; an upload keeps a journal in the',
+    'Resume: a download keeps FILE.gcs-transfer.partial and its journal (.json); an upload keeps a journal in the',
     'state directory and leaves its multipart upload open. Re-running the same command continues from there',
     '(stdin/stdout transfers cannot resume). If the source changed (another object generation, or the local',
     "file's size or modification time) the transfer starts over and says why.",

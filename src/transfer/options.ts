@@ -136,7 +136,7 @@ export interface TransferOptions {
   onProgress?: ProgressCallback;
 }
 
-/** A range of the object that is safely in `<dest>.partial`, with the CRC32C of its bytes. */
+/** A range of the object that is safely in `<dest>.gcs-transfer.partial`, with the CRC32C of its bytes. */
 export interface CompletedRange {
   /** First byte (inclusive). */
   start: number;
@@ -177,19 +177,19 @@ export const PARTIAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 export interface TransferDownloadOptions extends TransferOptions {
   /**
    * Called (synchronously, in order) after discovery, as ranges progress (`partial`, every 4 MiB of a range) and
-   * when each range is written to `<dest>.partial`. Persist these to resume after a crash. Only `downloadFile`
-   * emits ranges.
+   * when each range is written to `<dest>.gcs-transfer.partial`. Persist these to resume after a crash. Only
+   * `downloadFile` emits ranges.
    * @default undefined
    */
   onCheckpoint?: (event: DownloadCheckpoint) => void;
   /**
-   * Continue a download from its checkpoints: `<dest>.partial` is reused as it is, the ranges listed are not
+   * Continue a download from its checkpoints: `<dest>.gcs-transfer.partial` is reused as it is, the ranges listed are not
    * fetched again, and the object must still be `generation` (else SourceChangedError). `downloadFile` only.
    * @default undefined
    */
   resume?: { generation: string; ranges: readonly CompletedRange[] };
   /**
-   * Keep `<dest>.partial` when the download fails or is aborted (for a later `resume`), instead of removing it.
+   * Keep `<dest>.gcs-transfer.partial` when the download fails or is aborted (for a later `resume`), instead of removing it.
    * It is removed anyway when the data proved corrupt. `downloadFile` only.
    * @default false
    */

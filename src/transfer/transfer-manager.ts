@@ -90,7 +90,7 @@ export class TransferManager implements AsyncDisposable {
   }
 
   /**
-   * Downloads an object into `destPath`, verified: bytes go to `<destPath>.partial`, which is renamed onto
+   * Downloads an object into `destPath`, verified: bytes go to `<destPath>.gcs-transfer.partial`, which is renamed onto
    * `destPath` only when the combined CRC32C matches the server's (or, without a server hash, when every range
    * arrived; then `validated` is false). Every range after discovery is pinned to the discovered generation.
    *

@@ -5,7 +5,7 @@
  * incomplete", and any other 3xx is a protocol surprise the core must see).
  */
 import { Readable } from 'node:stream';
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from '../constants.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -116,6 +116,11 @@ function splitUrl(url: string): { parsed: URL; origin: string; path: string } {
   return { parsed, origin: parsed.origin, path: hash < 0 ? path : path.slice(0, hash) };
 }
 
+/** Whether the environment names an HTTP(S) proxy. */
+function proxyConfigured(): boolean {
+  return ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'].some((name) => (process.env[name] ?? '') !== '');
+}
+
 /** The undici implementation of {@link Transport}. Create one per process (or per TransferManager) and share it. */
 export class UndiciTransport implements Transport {
   readonly #auth: AuthProvider;
@@ -127,7 +132,7 @@ export class UndiciTransport implements Transport {
   readonly #keepAliveTimeoutMs: number;
   readonly #external: Dispatcher | undefined;
   /** One Agent per connect timeout in use: undici fixes the connect timeout per Agent, not per request. */
-  readonly #agents = new Map<number, EnvHttpProxyAgent>();
+  readonly #agents = new Map<number, Agent | EnvHttpProxyAgent>();
   #closed = false;
 
   constructor(options: UndiciTransportOptions = {}) {
@@ -153,10 +158,12 @@ export class UndiciTransport implements Transport {
     if (this.#external) return this.#external;
     let agent = this.#agents.get(connectMs);
     if (!agent) {
-      // EnvHttpProxyAgent is a plain keep-alive Agent unless HTTP_PROXY / HTTPS_PROXY (or their lower-case
-      // forms) are set, then it goes through the proxy for every host NO_PROXY does not exempt, as curl and
-      // gcloud do. Worker threads build their transport here too, so part uploads follow the same rules.
-      agent = new EnvHttpProxyAgent({
+      // With HTTP_PROXY / HTTPS_PROXY (or their lower-case forms) set, undici's EnvHttpProxyAgent sends every
+      // host NO_PROXY does not exempt through the proxy, as curl and gcloud do; without them, a plain Agent
+      // (the common path stays exactly what it was). Worker threads build their transport here too, so part
+      // uploads follow the same rules.
+      const Kind = proxyConfigured() ? EnvHttpProxyAgent : Agent;
+      agent = new Kind({
         connections: this.#connections,
         // One request per connection at a time: a slow body must not hold up the requests queued behind it.
         pipelining: 1,
