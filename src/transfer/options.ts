@@ -158,10 +158,10 @@ export type DownloadCheckpoint =
       /** The object's stored `Content-Encoding` (e.g. `gzip`), when it is not identity. */
       contentEncoding?: string;
     }
-  /** A range is complete: all its bytes are in `<dest>.partial`. */
+  /** A range is complete: all its bytes are in `<dest>.gcs-transfer.partial`. */
   | ({ type: 'range' } & CompletedRange)
   /**
-   * A range in progress has its first bytes, `[start, end)`, in `<dest>.partial` (sent at least every
+   * A range in progress has its first bytes, `[start, end)`, in `<dest>.gcs-transfer.partial` (sent at least every
    * {@link PARTIAL_CHECKPOINT_BYTES} of a range, so an interruption loses little). A later event with the same
    * `start` (partial or complete) supersedes it.
    */
