@@ -131,7 +131,7 @@ export class BenchContext {
   async measure(env: TargetEnv | undefined, spec: CaseSpec, info: RowInfo, iterations: number): Promise<CaseRow | undefined> {
     const where = env ? env.name : 'cpu';
     const title = `${info.suite} · ${where} · ${info.label}`;
-    const warm = this.plan.warmup || (this.plan.mode !== 'quick' && needsWarmup(spec));
+    const warm = this.plan.warmup || needsWarmup(spec);
     this.progress.start(`${title}: ${iterations} iteration(s)${warm ? ' + warm-up' : ''}`);
     const before = await env?.emulator?.usage();
     const stopProgress = this.#watchProgress(env, title, spec, iterations + (warm ? 1 : 0), before);
@@ -284,10 +284,9 @@ export function relateTo(rows: readonly CaseRow[], baseMethod: string): void {
 }
 
 /**
- * Whether a case gets an unmeasured warm-up even when the run has none (except the quick smoke run, whose
- * numbers mean nothing): the engine's (its first iteration would also start the worker threads, tens of
- * milliseconds once per process) and the bare clients it is compared with per GiB (so both sides of a ratio
- * are measured warm).
+ * Whether a case gets an unmeasured warm-up even when the run has none: the engine's (its first iteration
+ * would also start the worker threads, tens of milliseconds once per process, seconds on a loaded machine) and
+ * the bare clients it is compared with per GiB (so both sides of a ratio are measured warm).
  */
 function needsWarmup(spec: CaseSpec): boolean {
   return (spec.kind === 'download' || spec.kind === 'upload') && (spec.method.startsWith('tm-') || spec.method.startsWith('bare-'));
