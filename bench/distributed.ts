@@ -1,5 +1,5 @@
 /**
- * A short measurement of distributed transfers (issue 12), run by hand: `node --import tsx bench/distributed.ts`.
+ * A short measurement of distributed transfers, run by hand: `node --import tsx bench/distributed.ts`.
  * Needs `redis-server` on PATH. Two numbers:
  *
  * 1. Overhead per task: N tiny files uploaded (a) by one in-process TransferManager, 16 at a time, and (b) as a

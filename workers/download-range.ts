@@ -7,7 +7,6 @@
 import { writev } from 'node:fs';
 import { serializeError } from '../src/errors.js';
 import type { DownloadRangeTask, DownloadRangeValue, RangeHead, RangeStoredMessage, TaskReply } from '../src/pool/protocol.js';
-import { RetryStrategy } from '../src/transport/retry.js';
 import type { RawChunkedDownload } from '../src/media/chunked-download.js';
 import { fetchRange, objectHead } from '../src/transfer/range-fetch.js';
 import { dropFront } from '../src/transfer/file-sink.js';
@@ -77,7 +76,7 @@ export async function downloadRange(task: DownloadRangeTask): Promise<unknown> {
         endInclusive: task.endInclusive,
         pinned: task.pinned,
         headers: task.headers,
-        retry: new RetryStrategy(task.retry),
+        retry: channel.retryStrategy(task.retry),
         ...(task.timeout ? { timeout: task.timeout } : {}),
         label: task.label,
       },

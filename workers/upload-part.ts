@@ -5,7 +5,6 @@
  */
 import { XMLMPUPart } from '../src/media/xml-mpu-part.js';
 import type { UploadPartTask, UploadPartValue } from '../src/pool/protocol.js';
-import { RetryStrategy } from '../src/transport/retry.js';
 import { ProgressTransport } from './progress-transport.js';
 import { TaskChannel, cancelledReply, claimTask, bufferBytes, replyTo, workerTransport } from './worker-context.js';
 
@@ -26,7 +25,7 @@ export async function uploadPart(task: UploadPartTask): Promise<unknown> {
         checksum: task.checksum,
         ...(data ? { data } : {}),
       });
-      part.retryStrategy = new RetryStrategy(task.retry);
+      part.retryStrategy = channel.retryStrategy(task.retry);
       const transport = new ProgressTransport(workerTransport(), (attempt, bytes) => channel.progress(attempt, bytes));
       const uploaded = await part.upload(transport, {
         signal: channel.signal,

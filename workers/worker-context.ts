@@ -5,8 +5,9 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { AbortError, serializeError } from '../src/errors.js';
-import { TASK_QUEUED, TASK_STARTED, type PortMessage, type ProgressMessage, type TaskReply, type TaskResult, type TaskSource } from '../src/pool/protocol.js';
+import { TASK_QUEUED, TASK_STARTED, type RetryMessage, type RetrySettings, type PortMessage, type ProgressMessage, type TaskReply, type TaskResult, type TaskSource } from '../src/pool/protocol.js';
 import type { MessagePort } from 'node:worker_threads';
+import { RetryStrategy } from '../src/transport/retry.js';
 import { UndiciTransport } from '../src/transport/undici-transport.js';
 
 /**
@@ -71,6 +72,20 @@ export class TaskChannel {
   post(message: PortMessage, transfer: ArrayBuffer[] = []): void {
     this.#sent++;
     this.#port.postMessage(message, transfer);
+  }
+
+  /**
+   * The task's retry policy, built from its numbers, reporting each retry to the main thread (where the
+   * caller's `onRetry` runs).
+   */
+  retryStrategy(settings: RetrySettings): RetryStrategy {
+    return new RetryStrategy({
+      ...settings,
+      onRetry: (event) => {
+        const message: RetryMessage = { type: 'retry', error: serializeError(event.error), attempt: event.attempt, delayMs: event.delayMs };
+        this.post(message);
+      },
+    });
   }
 
   progress(attempt: number, bytes: number): void {

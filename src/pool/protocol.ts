@@ -195,4 +195,13 @@ export interface ProgressMessage {
   bytes: number;
 }
 
-export type PortMessage = CancelMessage | ProgressMessage | RangeHeadMessage | RangeStoredMessage;
+/** Worker → main thread: a request of the task failed and will be retried (for the caller's `onRetry`). */
+export interface RetryMessage {
+  type: 'retry';
+  error: SerializedError;
+  /** The attempt that failed, 0 for the first. */
+  attempt: number;
+  delayMs: number;
+}
+
+export type PortMessage = CancelMessage | ProgressMessage | RangeHeadMessage | RangeStoredMessage | RetryMessage;

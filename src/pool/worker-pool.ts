@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError, InvalidStateError, WorkerError, deserializeError } from '../errors.js';
+import type { RetryEvent } from '../transport/retry.js';
 import { abortErrorFor, onAbort } from '../util/abort.js';
 import {
   HANDLERS,
@@ -89,6 +90,8 @@ export interface RunOptions {
   onProgress?: (message: ProgressMessage) => void;
   /** A download range's reports: its response's object facts, and each stored batch. */
   onRange?: (message: RangeHeadMessage | RangeStoredMessage) => void;
+  /** A request of the task failed and is being retried in the worker. */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 type TaskWithoutPort<T> = Omit<T, 'port' | 'state'>;
@@ -165,6 +168,9 @@ export class WorkerPool {
       if (++received >= expected) drained();
       if (message.type === 'progress') options.onProgress?.(message);
       else if (message.type === 'head' || message.type === 'stored') options.onRange?.(message);
+      else if (message.type === 'retry') {
+        options.onRetry?.({ error: deserializeError(message.error), attempt: message.attempt, delayMs: message.delayMs });
+      }
     });
     const state = new Int32Array(new SharedArrayBuffer(4));
     let cancelledEarly: () => void = () => undefined;

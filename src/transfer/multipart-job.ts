@@ -185,6 +185,7 @@ export class MultipartJob {
             },
             {
               signal,
+              ...(settings.retry.onRetry ? { onRetry: settings.retry.onRetry } : {}),
               transfer: taskSource.kind === 'buffer' ? [taskSource.buffer] : [],
               onProgress: (message) => {
                 if (message.attempt < latestAttempt) return;

@@ -9,7 +9,7 @@ import { InvalidResponse, WorkerError, deserializeError } from '../errors.js';
 import type { RangeHeadMessage, RangeOutput, RangeStoredMessage } from '../pool/protocol.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { AuthProvider } from '../transport/auth.js';
-import { abortErrorFor, throwIfAborted } from '../util/abort.js';
+import { abortErrorFor, linkedController, throwIfAborted } from '../util/abort.js';
 import { retrySettings } from './multipart-job.js';
 import type { ResolvedTransferOptions } from './options.js';
 import type { ObjectHead } from './range-fetch.js';
@@ -36,7 +36,23 @@ export class PooledRangeRunner implements RangeRunner {
     this.#label = label;
   }
 
-  async run(spec: RangeSpec, hooks: RangeHooks, signal: AbortSignal): Promise<RangeOutcome> {
+  async run(spec: RangeSpec, hooks: RangeHooks, callerSignal: AbortSignal): Promise<RangeOutcome> {
+    // A destination that refuses a batch (a stream destroyed by its consumer) stops the task through this.
+    const { controller, dispose } = linkedController(callerSignal);
+    let refused: { error: unknown } | undefined;
+    try {
+      return await this.#run(spec, hooks, controller.signal, (error) => {
+        refused ??= { error };
+        controller.abort(error);
+      });
+    } catch (error) {
+      throw refused ? refused.error : error;
+    } finally {
+      dispose();
+    }
+  }
+
+  async #run(spec: RangeSpec, hooks: RangeHooks, signal: AbortSignal, refuse: (error: unknown) => void): Promise<RangeOutcome> {
     const settings = this.#settings;
     const output: RangeOutput = this.#output.kind === 'file' ? { kind: 'file', fd: this.#output.fd } : { kind: 'port' };
     // What earlier tasks of this range stored: a continuation starts after it and its CRC is chained on.
@@ -62,7 +78,13 @@ export class PooledRangeRunner implements RangeRunner {
         }
         if (message.data && this.#output.kind === 'port') {
           const { position, buffer, length } = message.data;
-          this.#output.deliver(spec.index, position, Buffer.from(buffer, 0, length));
+          try {
+            this.#output.deliver(spec.index, position, Buffer.from(buffer, 0, length));
+          } catch (error) {
+            // Thrown in a message handler it would be uncaught: it ends the task instead.
+            refuse(error);
+            return;
+          }
         }
         const added = message.written - taskWritten;
         taskWritten = message.written;
@@ -86,7 +108,7 @@ export class PooledRangeRunner implements RangeRunner {
             ...(settings.timeout ? { timeout: settings.timeout } : {}),
             label: this.#label,
           },
-          { signal, onRange },
+          { signal, onRange, ...(settings.retry.onRetry ? { onRetry: settings.retry.onRetry } : {}) },
         );
       } catch (error) {
         // The thread died: what it reported as stored is on disk (or delivered); continue after it, once.

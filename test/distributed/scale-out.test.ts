@@ -1,5 +1,5 @@
 /**
- * Issue 12's acceptance test: three `gcs-transfer worker` processes and a `cp -r --queue --wait` submitter on a
+ * The scale-out acceptance test: three `gcs-transfer worker` processes and a `cp -r --queue --wait` submitter on a
  * real redis-server and the emulator. A mixed tree (small files, an empty one, odd names, and a large file split
  * into parts) is uploaded while one worker is SIGKILLed holding a part task; BullMQ's stalled-job check must hand
  * the task to another worker. Every object must be byte-exact, no multipart upload may stay open, and the job
