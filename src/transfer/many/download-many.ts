@@ -1,0 +1,101 @@
+/**
+ * `downloadMany`: a prefix, a wildcard or an iterable of object refs, downloaded into a directory through the
+ * manager's per-object `downloadFile` (verified, renamed into place only when complete). Every object name is
+ * checked before anything is written: a name that would land outside the directory fails that object.
+ */
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from '../../errors.js';
+import type { TransferDownloadOptions } from '../options.js';
+import { formatObjectRef, parseObjectRef, type ObjectSource } from '../object-ref.js';
+import type { ManyContext } from './context.js';
+import { fileMatchesObject } from './identical.js';
+import { expandCloudSource, parseCloudUrl, type CloudMatch } from './listing.js';
+import { getObjectInfo } from './object-api.js';
+import type { ManyOptions, ManySummary } from './outcomes.js';
+import { checkManyOptions, runMany, type ManyItem, type TaskResult, type TaskTools } from './run-many.js';
+import { prepareParent, safeLocalPath } from './safe-path.js';
+import { skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
+
+export interface DownloadManyOptions
+  extends ManyOptions,
+    SkipOptions,
+    Pick<TransferDownloadOptions, 'chunkSize' | 'checksum' | 'requireValidation' | 'retry' | 'timeout'> {
+  /**
+   * How a prefix source's names map to paths: `'prefix'` (relative to the prefix: `gs://b/data/x/y` → `DEST/x/y`)
+   * or `'parent'` (keep the prefix's last segment: `DEST/data/x/y`, as `gcloud storage cp -r` does). Wildcard
+   * sources are always relative to the directory holding the first wildcard; refs use their last segment.
+   * @default 'prefix'
+   */
+  naming?: 'prefix' | 'parent';
+}
+
+/** What downloadMany reads: a gs:// prefix or wildcard, or an iterable of object references. */
+export type CloudSource = string | Iterable<ObjectSource> | AsyncIterable<ObjectSource>;
+
+interface DownloadItem extends ManyItem {
+  match: CloudMatch;
+}
+
+export async function downloadMany(context: ManyContext, source: CloudSource, destDir: string, options: DownloadManyOptions = {}): Promise<ManySummary> {
+  checkManyOptions(options);
+  skipChecks(options);
+  if (typeof destDir !== 'string' || destDir === '') {
+    throw new InvalidArgumentError(`Expected \`destDir\` to be a directory path, got \`${String(destDir)}\``);
+  }
+  const root = resolve(destDir);
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
+  const signal = options.signal;
+  async function* items(): AsyncGenerator<DownloadItem> {
+    for await (const match of cloudMatches(context, source, options.naming ?? 'prefix', signal)) {
+      yield { match, source: formatObjectRef(match.object), destination: resolve(root, match.relative), size: match.object.size };
+    }
+  }
+  return runMany('download', items(), (item, tools) => downloadOne(context, item.match, root, realRoot, options, tools), options);
+}
+
+/** The objects a download source names, with relative names. */
+export async function* cloudMatches(
+  context: ManyContext,
+  source: CloudSource,
+  naming: 'prefix' | 'parent',
+  signal: AbortSignal | undefined,
+  recursive = true,
+): AsyncGenerator<CloudMatch> {
+  if (typeof source === 'string') {
+    yield* expandCloudSource(context, parseCloudUrl(source), { recursive, base: naming, ...(signal ? { signal } : {}) });
+    return;
+  }
+  if (typeof source !== 'object' || source === null || !(Symbol.iterator in source || Symbol.asyncIterator in source)) {
+    throw new InvalidArgumentError(`Expected the source to be a gs:// prefix or wildcard, or an iterable of object refs, got \`${String(source)}\``);
+  }
+  for await (const entry of source as AsyncIterable<ObjectSource>) {
+    const ref = parseObjectRef(entry);
+    yield { object: { bucket: ref.bucket, name: ref.name, size: 0 }, relative: ref.name.slice(ref.name.lastIndexOf('/') + 1), unresolved: true };
+  }
+}
+
+/** One object into `root/<relative>`, honouring skipExisting/skipIdentical; used by downloadMany, cp and rsync. */
+export async function downloadOne(
+  context: ManyContext,
+  match: CloudMatch,
+  root: string,
+  realRoot: string,
+  options: DownloadManyOptions,
+  tools: TaskTools,
+): Promise<TaskResult> {
+  const path = safeLocalPath(root, match.relative);
+  if (options.skipExisting || options.skipIdentical) {
+    const local = await lstat(path).catch(() => undefined);
+    if (local && options.skipExisting) return { status: 'skipped', reason: 'exists' };
+    if (local?.isFile()) {
+      const object = match.unresolved ? await getObjectInfo(context, match.object, { signal: tools.signal }) : match.object;
+      if (await fileMatchesObject(path, local.size, object, tools.signal)) return { status: 'skipped', reason: 'identical' };
+    }
+  }
+  const { object } = match;
+  await prepareParent(root, realRoot, path, object.name);
+  const result = await context.downloadFile({ bucket: object.bucket, name: object.name }, path, transferOptions(options, tools));
+  return { status: 'done', bytes: result.bytes };
+}
