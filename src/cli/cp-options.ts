@@ -211,7 +211,7 @@ async function resolveLocal(local: string, remote: string, direction: CpOptions[
 }
 
 /** The auth flags, which exclude each other. Token values are never echoed, only where they came from. */
-async function authFrom(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<AuthOption | undefined> {
+export async function authFrom(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<AuthOption | undefined> {
   const given = ['no-auth', 'token-file', 'token-env'].filter((flag) => values[flag] !== undefined && values[flag] !== false);
   if (given.length > 1) throw new InvalidArgumentError(`choose one of --${given.join(', --')}`);
   if (values['no-auth'] === true) return 'none';

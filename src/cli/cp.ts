@@ -9,6 +9,7 @@ import { renderHelp } from './args.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
 import { downloadToFile, downloadToStdout } from './cp-download.js';
 import { CP_SPEC, parseCpOptions, type CpOptions } from './cp-options.js';
+import { isManyCopy, runCpMany } from './cp-many.js';
 import { CpReporter } from './cp-report.js';
 import { uploadFromFile, uploadFromStdin } from './cp-upload.js';
 import { ExitCode } from './exit-codes.js';
@@ -16,6 +17,7 @@ import type { CliIo } from './io.js';
 
 /** Runs `cp` and resolves to the exit code. Usage errors are thrown (the dispatcher prints them). */
 export async function runCp(argv: readonly string[], io: CliIo): Promise<number> {
+  if (isManyCopy(argv)) return runCpMany(argv, io);
   const options = await parseCpOptions(argv, io);
   if (options === 'help') {
     io.stdout.write(renderHelp(CP_SPEC));

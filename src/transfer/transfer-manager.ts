@@ -32,6 +32,7 @@ import { listPages, parseCloudUrl, type ListOptions } from './many/listing.js';
 import type { LocalSource } from './many/local-source.js';
 import { getObjectInfo, type CallOptions, type ListPage, type ObjectInfo } from './many/object-api.js';
 import type { ManySummary } from './many/outcomes.js';
+import { sync, type SyncOptions, type SyncResult } from './many/sync.js';
 import { uploadMany, type UploadManyOptions } from './many/upload-many.js';
 import { ScheduledTransport } from '../scheduler/scheduled-transport.js';
 import { Scheduler, type SchedulerStats } from '../scheduler/scheduler.js';
@@ -210,6 +211,15 @@ export class TransferManager implements AsyncDisposable {
   /** Deletes everything a prefix or wildcard names, or an array of refs (`dryRun` to only report). */
   deleteMany(source: string | readonly ObjectSource[], options?: DeleteManyOptions): Promise<ManySummary> {
     return this.#start(() => deleteMany(this.#many(), source, options));
+  }
+
+  /**
+   * One-way sync (the CLI's `rsync`): makes `destination` (a directory or `gs://bucket/prefix/`) hold what
+   * `source` holds, skipping identical objects (`identicalBy`, default size + CRC32C); `deleteExtra` then deletes
+   * what the source lacks (never after a failed transfer), `dryRun` only reports.
+   */
+  sync(source: string, destination: string, options?: SyncOptions): Promise<SyncResult> {
+    return this.#start(() => sync(this.#many(), source, destination, options));
   }
 
   /** Stops the worker threads and closes the transport this manager created. Call when transfers are done. */

@@ -31,8 +31,8 @@ export interface CopyResult {
   calls: number;
   /** The new object's metadata. */
   object?: ObjectInfo;
-  /** Set when the copy was skipped (skipExisting / skipIdentical). */
-  skipped?: 'exists' | 'identical';
+  /** Set when the copy was skipped (skipExisting / skipIdentical / dryRun). */
+  skipped?: 'exists' | 'identical' | 'dry-run';
 }
 
 export interface CopyManyOptions extends ManyOptions, SkipOptions {
@@ -52,11 +52,12 @@ export async function copyObject(context: ManyContext, source: ObjectSource, des
     const existing = await statIfExists(context, to, call);
     if (existing) {
       const original = await statIfExists(context, from, call);
-      if (original && original.size === existing.size && original.crc32c !== undefined && original.crc32c === existing.crc32c) {
+      if (original && sameObjectBytes(original, existing, options.identicalBy ?? 'checksum')) {
         return { source: from, destination: to, bytes: 0, calls: 0, skipped: 'identical' };
       }
     }
   }
+  if (options.dryRun) return { source: from, destination: to, bytes: 0, calls: 0, skipped: 'dry-run' };
   let rewriteToken: string | undefined;
   for (let calls = 1; ; calls++) {
     throwIfAborted(options.signal);
@@ -113,8 +114,17 @@ export async function copyOne(context: ManyContext, object: ObjectInfo, to: Obje
     signal,
     ...(options.skipExisting ? { skipExisting: true } : {}),
     ...(options.skipIdentical ? { skipIdentical: true } : {}),
+    ...(options.identicalBy ? { identicalBy: options.identicalBy } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
   });
   return result.skipped ? { status: 'skipped', reason: result.skipped } : { status: 'done', bytes: result.bytes };
+}
+
+/** Two objects with the same bytes: same size and CRC32C, or (`'time'`) same size and the copy not older. */
+function sameObjectBytes(original: ObjectInfo, copy: ObjectInfo, by: 'checksum' | 'time'): boolean {
+  if (original.size !== copy.size) return false;
+  if (by === 'time') return original.updated !== undefined && copy.updated !== undefined && Date.parse(copy.updated) >= Date.parse(original.updated);
+  return original.crc32c !== undefined && original.crc32c === copy.crc32c;
 }

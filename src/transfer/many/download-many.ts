@@ -30,8 +30,17 @@ export interface DownloadManyOptions
   naming?: 'prefix' | 'parent';
 }
 
-/** What downloadMany reads: a gs:// prefix or wildcard, or an iterable of object references. */
-export type CloudSource = string | Iterable<ObjectSource> | AsyncIterable<ObjectSource>;
+/** An object and the relative path it goes to (under the destination directory, or prefix for copies). */
+export interface NamedObject {
+  source: ObjectSource;
+  name: string;
+}
+
+/**
+ * What downloadMany and copyMany read: a gs:// prefix or wildcard, or an iterable of object references (each
+ * named after its last segment) or `{ source, name }`.
+ */
+export type CloudSource = string | Iterable<ObjectSource | NamedObject> | AsyncIterable<ObjectSource | NamedObject>;
 
 interface DownloadItem extends ManyItem {
   match: CloudMatch;
@@ -70,9 +79,14 @@ export async function* cloudMatches(
   if (typeof source !== 'object' || source === null || !(Symbol.iterator in source || Symbol.asyncIterator in source)) {
     throw new InvalidArgumentError(`Expected the source to be a gs:// prefix or wildcard, or an iterable of object refs, got \`${String(source)}\``);
   }
-  for await (const entry of source as AsyncIterable<ObjectSource>) {
-    const ref = parseObjectRef(entry);
-    yield { object: { bucket: ref.bucket, name: ref.name, size: 0 }, relative: ref.name.slice(ref.name.lastIndexOf('/') + 1), unresolved: true };
+  for await (const entry of source as AsyncIterable<ObjectSource | NamedObject>) {
+    const named = typeof entry === 'object' && entry !== null && 'source' in entry;
+    const ref = parseObjectRef(named ? entry.source : entry);
+    const relative = named ? entry.name : ref.name.slice(ref.name.lastIndexOf('/') + 1);
+    if (typeof relative !== 'string' || relative === '') {
+      throw new InvalidArgumentError(`Expected \`name\` of ${formatObjectRef(ref)} to be a non-empty string, got \`${String(relative)}\``);
+    }
+    yield { object: { bucket: ref.bucket, name: ref.name, size: 0 }, relative, unresolved: true };
   }
 }
 
@@ -89,11 +103,14 @@ export async function downloadOne(
   if (options.skipExisting || options.skipIdentical) {
     const local = await lstat(path).catch(() => undefined);
     if (local && options.skipExisting) return { status: 'skipped', reason: 'exists' };
-    if (local?.isFile()) {
+    if (local?.isFile() && options.skipIdentical) {
       const object = match.unresolved ? await getObjectInfo(context, match.object, { signal: tools.signal }) : match.object;
-      if (await fileMatchesObject(path, local.size, object, tools.signal)) return { status: 'skipped', reason: 'identical' };
+      if (await fileMatchesObject(path, local, object, options.identicalBy ?? 'checksum', 'local', tools.signal)) {
+        return { status: 'skipped', reason: 'identical' };
+      }
     }
   }
+  if (options.dryRun) return { status: 'skipped', reason: 'dry-run' };
   const { object } = match;
   await prepareParent(root, realRoot, path, object.name);
   const result = await context.downloadFile({ bucket: object.bucket, name: object.name }, path, transferOptions(options, tools));

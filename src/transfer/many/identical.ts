@@ -28,8 +28,26 @@ export async function fileCrc32c(path: string, signal?: AbortSignal): Promise<st
   return hasher.digestBase64();
 }
 
-/** Same size and, when the object has one, the same CRC32C (an object without a CRC32C is never "identical"). */
-export async function fileMatchesObject(path: string, size: number, object: ObjectInfo, signal?: AbortSignal): Promise<boolean> {
-  if (size !== object.size || object.crc32c === undefined) return false;
+/**
+ * Whether a local file and an object hold the same bytes. `'checksum'`: same size and the same CRC32C (an
+ * object without one is never identical; the file is hashed only when the sizes agree). `'time'`: same size,
+ * and the copy (`newer` side) is not older than its source.
+ */
+export async function fileMatchesObject(
+  path: string,
+  local: { size: number; mtimeMs: number },
+  object: ObjectInfo,
+  by: 'checksum' | 'time',
+  newer: 'local' | 'object',
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (local.size !== object.size) return false;
+  if (by === 'time') {
+    const updated = object.updated === undefined ? Number.NaN : Date.parse(object.updated);
+    if (Number.isNaN(updated)) return false;
+    // Object times have millisecond precision; file times may have more.
+    return newer === 'local' ? Math.floor(local.mtimeMs) >= updated : updated >= Math.floor(local.mtimeMs);
+  }
+  if (object.crc32c === undefined) return false;
   return (await fileCrc32c(path, signal)) === object.crc32c;
 }

@@ -20,10 +20,21 @@ export interface SkipOptions {
    * @default false
    */
   skipIdentical?: boolean;
+  /**
+   * What "identical" means for `skipIdentical`: `'checksum'` (same size and CRC32C) or `'time'` (same size, and
+   * the destination is not older than the source: rsync's quick check, which reads no file).
+   * @default 'checksum'
+   */
+  identicalBy?: 'checksum' | 'time';
+  /** Report what would be transferred (outcomes skipped, reason `dry-run`) without transferring. @default false */
+  dryRun?: boolean;
 }
 
 export function skipChecks(options: SkipOptions): void {
-  for (const name of ['skipExisting', 'skipIdentical'] as const) {
+  if (options.identicalBy !== undefined && options.identicalBy !== 'checksum' && options.identicalBy !== 'time') {
+    throw new InvalidArgumentError(`Expected \`identicalBy\` to be 'checksum' or 'time', got \`${String(options.identicalBy)}\``);
+  }
+  for (const name of ['skipExisting', 'skipIdentical', 'dryRun'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw new InvalidArgumentError(`Expected \`${name}\` to be a boolean, got \`${String(options[name])}\``);
     }

@@ -12,7 +12,7 @@ import { fileMatchesObject, statIfExists } from './identical.js';
 import { parseCloudUrl } from './listing.js';
 import { expandLocalSource, type LocalFile, type LocalSource } from './local-source.js';
 import type { ManyOptions, ManySummary } from './outcomes.js';
-import { checkManyOptions, runMany, type ManyItem } from './run-many.js';
+import { checkManyOptions, runMany, type ManyItem, type TaskResult } from './run-many.js';
 import { skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
 
 export interface UploadManyOptions
@@ -57,15 +57,16 @@ export async function uploadOne(
   ref: ObjectRef,
   options: UploadManyOptions,
   tools: { signal: AbortSignal; progress: (bytes: number) => void },
-): Promise<{ status: 'done'; bytes: number } | { status: 'skipped'; reason: 'exists' | 'identical' }> {
+): Promise<TaskResult> {
   const call = { signal: tools.signal, ...(options.retry ? { retry: options.retry } : {}) };
   if (options.skipExisting || options.skipIdentical) {
     const existing = await statIfExists(context, ref, call);
     if (existing && options.skipExisting) return { status: 'skipped', reason: 'exists' };
-    if (existing && (await fileMatchesObject(file.path, (await stat(file.path)).size, existing, tools.signal))) {
+    if (existing && options.skipIdentical && (await fileMatchesObject(file.path, await stat(file.path), existing, options.identicalBy ?? 'checksum', 'object', tools.signal))) {
       return { status: 'skipped', reason: 'identical' };
     }
   }
+  if (options.dryRun) return { status: 'skipped', reason: 'dry-run' };
   const chunkSize = options.chunkSize ?? context.defaults.chunkSize;
   // A file sent in one request is read whole: it reserves its bytes in the manager's buffer budget first.
   const release = file.size <= chunkSize ? await context.scheduler.bytes.reserve(file.size, tools.signal) : () => undefined;
