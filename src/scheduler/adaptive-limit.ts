@@ -43,7 +43,7 @@ export class AdaptiveLimit implements RequestBudget {
   #active = 0;
   /** Sequence number of the next slot granted; a throttle cuts only if its slot started after the last cut. */
   #sequence = 0;
-  #cutAt = -1;
+  #cutAt = 0;
   #throttled = 0;
   #decreases = 0;
   #lowest: number;
@@ -104,7 +104,7 @@ export class AdaptiveLimit implements RequestBudget {
     if (status === undefined) return;
     if (THROTTLE_STATUSES.has(status)) {
       this.#throttled++;
-      if (started > this.#cutAt) {
+      if (started >= this.#cutAt) {
         this.#limit = Math.max(1, Math.floor(this.#limit / 2));
         this.#cutAt = this.#sequence;
         this.#decreases++;
