@@ -3,7 +3,7 @@
  * manager's per-object `downloadFile` (verified, renamed into place only when complete). Every object name is
  * checked before anything is written: a name that would land outside the directory fails that object.
  */
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import type { TransferDownloadOptions } from '../options.js';
@@ -14,7 +14,7 @@ import { expandCloudSource, parseCloudUrl, type CloudMatch } from './listing.js'
 import { getObjectInfo } from './object-api.js';
 import type { ManyOptions, ManySummary } from './outcomes.js';
 import { checkManyOptions, runMany, type ManyItem, type TaskResult, type TaskTools } from './run-many.js';
-import { prepareParent, safeLocalPath } from './safe-path.js';
+import { DestinationTree, safeLocalPath } from './safe-path.js';
 import { skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
 
 export interface DownloadManyOptions
@@ -52,16 +52,14 @@ export async function downloadMany(context: ManyContext, source: CloudSource, de
   if (typeof destDir !== 'string' || destDir === '') {
     throw new InvalidArgumentError(`Expected \`destDir\` to be a directory path, got \`${String(destDir)}\``);
   }
-  const root = resolve(destDir);
-  await mkdir(root, { recursive: true });
-  const realRoot = await realpath(root);
+  const tree = await DestinationTree.open(resolve(destDir));
   const signal = options.signal;
   async function* items(): AsyncGenerator<DownloadItem> {
     for await (const match of cloudMatches(context, source, options.naming ?? 'prefix', signal)) {
-      yield { match, source: formatObjectRef(match.object), destination: resolve(root, match.relative), size: match.object.size };
+      yield { match, source: formatObjectRef(match.object), destination: resolve(tree.root, match.relative), size: match.object.size };
     }
   }
-  return runMany('download', items(), (item, tools) => downloadOne(context, item.match, root, realRoot, options, tools), options);
+  return runMany('download', items(), (item, tools) => downloadOne(context, item.match, tree, options, tools), options);
 }
 
 /** The objects a download source names, with relative names. */
@@ -94,12 +92,11 @@ export async function* cloudMatches(
 export async function downloadOne(
   context: ManyContext,
   match: CloudMatch,
-  root: string,
-  realRoot: string,
+  tree: DestinationTree,
   options: DownloadManyOptions,
   tools: TaskTools,
 ): Promise<TaskResult> {
-  const path = safeLocalPath(root, match.relative);
+  const path = safeLocalPath(tree.root, match.relative);
   if (options.skipExisting || options.skipIdentical) {
     const local = await lstat(path).catch(() => undefined);
     if (local && options.skipExisting) return { status: 'skipped', reason: 'exists' };
@@ -112,7 +109,11 @@ export async function downloadOne(
   }
   if (options.dryRun) return { status: 'skipped', reason: 'dry-run' };
   const { object } = match;
-  await prepareParent(root, realRoot, path, object.name);
-  const result = await context.downloadFile({ bucket: object.bucket, name: object.name }, path, transferOptions(options, tools));
-  return { status: 'done', bytes: result.bytes };
+  await tree.prepareParent(path, object.name);
+  try {
+    const result = await context.downloadFile({ bucket: object.bucket, name: object.name }, path, transferOptions(options, tools));
+    return { status: 'done', bytes: result.bytes };
+  } catch (error) {
+    throw tree.conflictError(path, object.name, error) ?? error;
+  }
 }

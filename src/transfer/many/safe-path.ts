@@ -4,7 +4,7 @@
  * the directory or somewhere the user would not look, so such names are refused (that object fails, with a
  * clear error) rather than "cleaned" into some other name that might collide with a real one.
  */
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError, InvalidStateError } from '../../errors.js';
 
@@ -35,36 +35,63 @@ export function safeLocalPath(root: string, relativeName: string): string {
   return path;
 }
 
+/** Directories a job has created and checked, remembered (a bounded number) so siblings skip the system calls. */
+const REMEMBERED_DIRECTORIES = 1024;
+
 /**
- * Creates the parent directories of `path` (inside `root`), and checks that no symbolic link on the way leads
- * out of `root` and that the name is not already taken by a directory. A name that is both a file and a prefix
- * (`a/b` and `a/b/c`) fails here for whichever object comes second, naming the conflict.
+ * Where a download job writes: the destination root, and the directories under it already known to be safe.
+ * The memory is bounded: the least recently added directory is forgotten first.
  */
-export async function prepareParent(root: string, realRoot: string, path: string, objectName: string): Promise<void> {
-  const parent = dirname(path);
-  try {
-    await mkdir(parent, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new InvalidStateError(
-        `Cannot write object ${JSON.stringify(objectName)}: ${relative(root, parent) || '.'} is a file in the destination, but this object needs it to be a directory (an object is named both as a file and as a prefix)`,
-      );
+export class DestinationTree {
+  readonly root: string;
+  readonly #realRoot: string;
+  readonly #ready = new Set<string>();
+
+  private constructor(root: string, realRoot: string) {
+    this.root = root;
+    this.#realRoot = realRoot;
+  }
+
+  static async open(root: string): Promise<DestinationTree> {
+    await mkdir(root, { recursive: true });
+    return new DestinationTree(root, await realpath(root));
+  }
+
+  /**
+   * Creates the parent directories of `path` and checks that no symbolic link on the way leads out of the
+   * root. A name that is both a file and a prefix (`a/b` and `a/b/c`) fails here for `a/b/c` when `a/b` came
+   * first (see {@link conflictError} for the other order).
+   */
+  async prepareParent(path: string, objectName: string): Promise<void> {
+    const parent = dirname(path);
+    if (this.#ready.has(parent)) return;
+    try {
+      await mkdir(parent, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw new InvalidStateError(
+          `Cannot write object ${JSON.stringify(objectName)}: a file in the destination is in the way of ${relative(this.root, parent) || '.'}, which this object needs as a directory (an object is named both as a file and as a prefix)`,
+          { cause: error },
+        );
+      }
+      throw error;
     }
-    throw error;
+    const inside = relative(this.#realRoot, await realpath(parent));
+    if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+      throw new InvalidArgumentError(`Refusing to write object ${JSON.stringify(objectName)}: a symbolic link under ${this.root} leads outside it`);
+    }
+    if (this.#ready.size >= REMEMBERED_DIRECTORIES) this.#ready.delete(this.#ready.values().next().value as string);
+    this.#ready.add(parent);
   }
-  const realParent = await realpath(parent);
-  const inside = relative(realRoot, realParent);
-  if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
-    throw new InvalidArgumentError(`Refusing to write object ${JSON.stringify(objectName)}: a symbolic link under ${root} leads outside it`);
-  }
-  const existing = await lstat(path).catch(() => undefined);
-  if (existing?.isDirectory()) {
-    throw new InvalidStateError(
-      `Cannot write object ${JSON.stringify(objectName)}: ${relative(root, path)} is a directory in the destination (another object uses this name as a prefix)`,
+
+  /** The clear error for a download that could not be renamed onto `path` because a directory is there. */
+  conflictError(path: string, objectName: string, error: unknown): Error | undefined {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') return undefined;
+    return new InvalidStateError(
+      `Cannot write object ${JSON.stringify(objectName)}: ${relative(this.root, path)} is a directory in the destination (another object uses this name as a prefix)`,
+      { cause: error },
     );
-  }
-  if (existing?.isSymbolicLink()) {
-    throw new InvalidArgumentError(`Refusing to write object ${JSON.stringify(objectName)}: ${relative(root, path)} is a symbolic link`);
   }
 }
