@@ -166,6 +166,23 @@ describe('many objects: library', () => {
     assert.equal(stats.active, 0);
   });
 
+  it('one scheduler: concurrent many-object and single calls never exceed maxConnections together', async () => {
+    const tm = h.manager({ maxConnections: 3 });
+    const src = join(h.dir, 'shared-budget');
+    await mkdir(src, { recursive: true });
+    for (let i = 0; i < 30; i++) await writeFile(join(src, `f${i}`), seededBytes(2 * KiB, 100 + i));
+    h.emulator.metrics.reset();
+    const [up, down, single] = await Promise.all([
+      tm.uploadMany(src, `gs://${BUCKET}/shared/`, { concurrency: 32 }),
+      tm.downloadMany(`gs://${BUCKET}/up/`, join(h.dir, 'shared-down'), { concurrency: 32 }),
+      tm.downloadFile(`gs://${BUCKET}/up/data/deep/c.parquet`, join(h.dir, 'shared-single.bin'), { chunkSize: 4 * KiB, concurrency: 16 }),
+    ]);
+    assert.deepEqual([up.objects, up.failed, down.failed, single.bytes], [30, 0, 0, 40 * KiB]);
+    const peak = h.emulator.metrics.snapshot().peakConcurrent;
+    assert.ok(peak <= 3 && peak >= 2, `peak ${peak} requests in flight`);
+    assert.equal(tm.schedulerStats.requests.active, 0);
+  });
+
   it('continues past failures by default, and stops at the first with continueOnError: false', async () => {
     const tm = h.manager();
     const refs = [`gs://${BUCKET}/up/a.txt`, `gs://${BUCKET}/missing-1`, `gs://${BUCKET}/up/data/b.json`];
