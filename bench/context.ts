@@ -240,6 +240,11 @@ export class BenchContext {
     if (before && after) {
       const moved = m.bytes * (m.samplesMs.length + (this.plan.warmup ? 1 : 0));
       row.emulatorCpuSecPerGiB = (after.cpuSec - before.cpuSec) / (moved / GiB);
+      const wallSec = after.atSec - before.atSec;
+      if (wallSec > 0) {
+        row.emulatorLoopBusy = (after.loopBusySec - before.loopBusySec) / wallSec;
+        if (row.emulatorLoopBusy >= SERVER_BOUND_LOOP_BUSY) row.note = notes(row.note, 'server-bound');
+      }
     }
     return row;
   }
@@ -276,6 +281,12 @@ export function relateTo(rows: readonly CaseRow[], baseMethod: string): void {
   if (!base) return;
   for (const row of rows) row.vsBase = row.mibps.median / base.mibps.median;
 }
+
+/**
+ * An emulator event loop busy this much of a case's wall time was the bottleneck: a client cannot go faster
+ * than a server that never waits for it.
+ */
+export const SERVER_BOUND_LOOP_BUSY = 0.85;
 
 /** Joins the notes that apply into a row's `note` ('' when none do). */
 export function notes(...parts: (string | undefined)[]): string {

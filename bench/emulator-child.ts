@@ -9,10 +9,26 @@
  * `{ type: 'put' }` stores a file as an object directly (seeding needs no HTTP and ignores shaping);
  * `{ type: 'close' }` or a lost parent closes the emulator and exits.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { startEmulator } from '../src/emulator/index.js';
 import { cpuSeconds, maxRssMiB } from './measure.js';
 import type { EmulatorChildMessage, EmulatorChildRequest, EmulatorChildOptions } from './emulator-process.js';
+
+/** User + system CPU seconds of this process's main thread, from /proc (Linux); undefined elsewhere. */
+function mainThreadCpuSec(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_SEC : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_SEC = 100;
 
 const options = JSON.parse(process.argv[2] ?? '{}') as EmulatorChildOptions;
 const emulator = await startEmulator(options);
@@ -33,7 +49,8 @@ async function shutdown(): Promise<void> {
 process.on('message', (request: EmulatorChildRequest) => {
   if (request.type === 'usage') {
     const { bytesIn, bytesOut } = emulator.metrics.snapshot();
-    send({ type: 'usage', id: request.id, cpuSec: cpuSeconds(), maxRssMiB: maxRssMiB(), bytesIn, bytesOut });
+    const loopBusySec = mainThreadCpuSec() ?? performance.eventLoopUtilization().active / 1000;
+    send({ type: 'usage', id: request.id, cpuSec: cpuSeconds(), loopBusySec, atSec: performance.now() / 1000, maxRssMiB: maxRssMiB(), bytesIn, bytesOut });
   } else if (request.type === 'put') {
     emulator.putObject(request.bucket, request.name, createReadStream(request.file)).then(
       (result) => send({ type: 'put', size: result.size, crc32c: result.crc32c }),

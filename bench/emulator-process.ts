@@ -26,6 +26,13 @@ export type EmulatorChildMessage =
 /** The emulator's own resource use and traffic so far, for spotting a server-bound measurement. */
 export interface EmulatorUsage {
   cpuSec: number;
+  /**
+   * CPU seconds of the emulator's main thread alone (its event loop; hashing and libuv threads excluded), for
+   * spotting a saturated server. From /proc on Linux; elsewhere the event loop's busy wall time.
+   */
+  loopBusySec: number;
+  /** The emulator's monotonic clock, in seconds: deltas are the wall time between two readings. */
+  atSec: number;
   maxRssMiB: number;
   /** Request-body bytes received. */
   bytesIn: number;
@@ -83,8 +90,8 @@ export class EmulatorProcess {
       AbortSignal.timeout(10_000),
     );
     this.#child.send({ type: 'usage', id } satisfies EmulatorChildRequest);
-    const { cpuSec, maxRssMiB, bytesIn, bytesOut } = await reply;
-    return { cpuSec, maxRssMiB, bytesIn, bytesOut };
+    const { cpuSec, loopBusySec, atSec, maxRssMiB, bytesIn, bytesOut } = await reply;
+    return { cpuSec, loopBusySec, atSec, maxRssMiB, bytesIn, bytesOut };
   }
 
   /** Stores `file` as `bucket/name` inside the emulator (no HTTP, no shaping); resolves its size and CRC32C. */

@@ -103,7 +103,7 @@ const BASELINES: Record<SuiteName, string> = {
 
 /** The case rows of one suite × profile as a table. */
 export function caseTable(rows: readonly CaseRow[]): string {
-  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '× base', '% cap', 'CPU s/GiB', 'peak RSS', 'srv CPU s/GiB'];
+  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '× base', '% cap', 'CPU s/GiB', 'peak RSS', 'srv CPU s/GiB', 'srv loop'];
   const body = rows.map((r) => {
     const digits = r.mibps.median < 100 ? 1 : 0;
     return [
@@ -116,12 +116,13 @@ export function caseTable(rows: readonly CaseRow[]): string {
       num(r.cpuSecPerGiB, 2),
       r.peakRssMiB === undefined ? '—' : `${num(r.peakRssMiB)} MiB${r.rssSource === 'sampled' ? '*' : ''}`,
       num(r.emulatorCpuSecPerGiB, 2),
+      percent(r.emulatorLoopBusy),
     ];
   });
   // Columns with nothing to say in this table (no cap on loopback, no settings for CRC32C) are left out.
   const keep = headers.map((_, i) => i === 0 || body.some((cells) => cells[i] !== '' && cells[i] !== '—'));
   const pick = <T,>(cells: T[]): T[] => cells.filter((_, i) => keep[i]);
-  return textTable(pick(headers), body.map(pick), pick(['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']));
+  return textTable(pick(headers), body.map(pick), pick(['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']));
 }
 
 /** The sweep of one direction × profile as a grid: rows are chunk sizes, columns concurrencies. */
@@ -160,7 +161,8 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
   for (const p of s.profiles) out.push(`  profile   ${p.name}: ${p.summary}`);
   out.push(`  code      ${run.runtime}`);
   out.push('  columns   median MiB/s and min–max over iterations; × base = ratio to the suite\'s baseline (in each title);');
-  out.push('            CPU and peak RSS are the client process alone (a fresh process per case); srv = the emulator process');
+  out.push('            CPU and peak RSS are the client process alone (a fresh process per case); srv = the emulator process;');
+  out.push('            srv loop = its main thread\'s CPU time over the case\'s wall time; [server-bound] at 85 % and above');
 
   const groups = new Map<string, CaseRow[]>();
   for (const row of run.rows) {

@@ -41,6 +41,11 @@ export interface CaseRow {
   /** Emulator CPU seconds per GiB over the whole case (warm-up and verification included). */
   emulatorCpuSecPerGiB?: number;
   /**
+   * Emulator main-thread (event loop) CPU seconds over the case's wall time (warm-up and verification included).
+   * Near 1, the server, not the client, set the pace: the row is flagged `server-bound`.
+   */
+  emulatorLoopBusy?: number;
+  /**
    * Median throughput divided by the baseline row's median: the single stream (download, upload), the native
    * main-thread hash (CRC32C) or our engine (peers).
    */

@@ -83,6 +83,17 @@ export function preconditionFailed(): GcsErrorReply {
   );
 }
 
+/** GCS's answer to a read whose if*NotMatch (or If-None-Match) precondition failed: 304, no body. */
+export function notModified(headers: Record<string, string> = {}): GcsErrorReply {
+  return new GcsErrorReply(304, 'notModified', 'NotModified', 'Not Modified', { headers });
+}
+
+/** The answer for anything the emulator does not implement: 501, naming the operation (never a 404). */
+export function notImplemented(operation: string): GcsErrorReply {
+  const message = `The GCS emulator does not implement ${operation}.`;
+  return new GcsErrorReply(501, 'notImplemented', 'NotImplemented', message);
+}
+
 export function rangeNotSatisfiable(size: number): GcsErrorReply {
   return new GcsErrorReply(416, 'requestedRangeNotSatisfiable', 'InvalidRange', 'The requested range cannot be satisfied.', {
     headers: { 'content-range': `bytes */${size}` },

@@ -26,8 +26,17 @@ export class Exchange {
   readonly #metrics: Metrics;
   readonly #shaper: Shaper | undefined;
   readonly #readers = new Set<AsyncGenerator<Buffer, void, undefined>>();
+  /** Aborted when the emulator closes: no stall or pacing timer may keep a closing process alive. */
+  readonly #closing: AbortSignal | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, route: Route, plan: FaultPlan, deps: { metrics: Metrics; shaper: Shaper | undefined; fallbackHost: string }) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    plan: FaultPlan,
+    deps: { metrics: Metrics; shaper: Shaper | undefined; fallbackHost: string; closing?: AbortSignal },
+  ) {
+    this.#closing = deps.closing;
     this.req = req;
     this.res = res;
     this.route = route;
@@ -92,7 +101,7 @@ export class Exchange {
       let piece = chunk;
       const cut = limit !== undefined && seen + piece.byteLength >= limit;
       if (cut) piece = piece.subarray(0, limit - seen);
-      if (shaper && piece.byteLength > 0) await pause(shaper.reserve(socket, 'up', piece.byteLength));
+      if (shaper && piece.byteLength > 0) await this.#pause(shaper.reserve(socket, 'up', piece.byteLength));
       seen += piece.byteLength;
       this.#metrics.addBytesIn(piece.byteLength);
       if (piece.byteLength > 0) yield piece;
@@ -122,7 +131,7 @@ export class Exchange {
   async respond(status: number, headers: OutgoingHttpHeaders, body?: ResponseBody): Promise<void> {
     try {
       const delay = (this.#shaper?.firstByteDelayMs ?? 0) + (this.plan.stallHeadersMs ?? 0);
-      if (delay > 0) await pause(delay);
+      if (delay > 0) await this.#pause(delay);
       if (this.closed) return;
       const outgoing: OutgoingHttpHeaders = {};
       for (const [name, value] of Object.entries(headers)) {
@@ -142,8 +151,15 @@ export class Exchange {
     }
   }
 
+  /** Waits `ms` (faults, shaping); rejects at once when the emulator closes. */
+  #pause(ms: number): Promise<void> {
+    return ms > 0 ? sleep(ms, this.#closing) : Promise.resolve();
+  }
+
   /** Sends a GCS error in this API's format (JSON envelope or XML `<Error>`). */
   async respondError(error: GcsErrorReply): Promise<void> {
+    // A 304 has no body (and Node would refuse to send one).
+    if (error.status === 304) return this.respond(304, error.headers);
     const json = this.api === 'json';
     await this.respond(
       error.status,
@@ -179,7 +195,7 @@ export class Exchange {
         if (cuts.some((cut) => sent >= cut)) return await this.#cut(sent);
         if (stallAt !== undefined && sent >= stallAt) {
           stallAt = undefined;
-          await pause(plan.stallBody?.ms ?? 0);
+          await this.#pause(plan.stallBody?.ms ?? 0);
           if (this.closed) return;
         }
         // Stop each piece at the next fault boundary so cuts and stalls land on the exact byte.
@@ -193,7 +209,7 @@ export class Exchange {
           piece = Buffer.from(piece);
           piece[flip - sent] = (piece[flip - sent] as number) ^ 0xff;
         }
-        if (shaper) await pause(shaper.reserve(this.req.socket, 'down', piece.byteLength));
+        if (shaper) await this.#pause(shaper.reserve(this.req.socket, 'down', piece.byteLength));
         if (this.closed) return;
         this.#metrics.addBytesOut(piece.byteLength);
         sent += piece.byteLength;
@@ -218,7 +234,7 @@ export class Exchange {
     // A reset discards whatever the peer has received but not yet read, so let it read first: wait until
     // everything is handed to the kernel, then give the client a moment before the RST.
     await new Promise<void>((resolve) => socket.write('', () => resolve()));
-    await sleep(RESET_GRACE_MS);
+    await sleep(RESET_GRACE_MS, this.#closing);
     socket.resetAndDestroy();
   }
 }
@@ -226,9 +242,6 @@ export class Exchange {
 /** Long enough for a loopback client to read what was sent before the reset, short enough not to matter. */
 const RESET_GRACE_MS = 20;
 
-function pause(ms: number): Promise<void> {
-  return ms > 0 ? sleep(ms) : Promise.resolve();
-}
 
 /** Resolves true on `drain`, false if the response closes first (the client went away). */
 function drained(res: ServerResponse): Promise<boolean> {

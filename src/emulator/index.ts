@@ -21,6 +21,7 @@ import { FaultController } from './faults.js';
 import { Metrics } from './metrics.js';
 import { MultipartUploads } from './multipart-uploads.js';
 import { ResumableSessions } from './resumable-sessions.js';
+import { RewriteJobs } from './rewrite-jobs.js';
 import { validBucket, validObjectName } from './routes.js';
 import { createEmulatorServer } from './server.js';
 import { Shaper, type ShapingOptions } from './shaping.js';
@@ -110,11 +111,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store,
     resumable: new ResumableSessions(store),
     multipart: new MultipartUploads(store),
+    rewrites: new RewriteJobs(store),
     faults: new FaultController(),
     metrics: new Metrics(),
   };
   let address = `${host}:${options.port ?? 0}`;
-  const server = createEmulatorServer(state, shaper.pacesBodies || shaper.firstByteDelayMs > 0 ? shaper : undefined, () => address);
+  const shutdown = new AbortController();
+  const server = createEmulatorServer(state, shaper.pacesBodies || shaper.firstByteDelayMs > 0 ? shaper : undefined, () => address, shutdown.signal);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -152,11 +155,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     close() {
       closing ??= (async () => {
+        // Stalls and pacing waits end now: a pending `stall-headers` timer once kept a SIGTERM'd emulator up ~70 s.
+        shutdown.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
         state.resumable.clear();
         state.multipart.clear();
+        state.rewrites.clear();
         if (ownsDir) rmSync(dir, { recursive: true, force: true });
       })();
       return closing;

@@ -5,9 +5,9 @@
 import { badRequest } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { selectObject, serveMedia } from './media.js';
-import { bucketResource, objectResource } from './object-resource.js';
-import { checkRead, preconditionsFromQuery } from './preconditions.js';
-import { validBucket } from './routes.js';
+import { listPage, type ListOptions } from './listing.js';
+import { objectResource } from './object-resource.js';
+import { checkWrite, preconditionsFromQuery } from './preconditions.js';
 import type { EmulatorState } from './state.js';
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -26,60 +26,44 @@ export function target(x: Exchange): { bucket: string; object: string } {
 /** Largest metadata body accepted (JSON resources, XML documents): far above any real one. */
 export const SMALL_BODY_LIMIT = 2 * 1024 * 1024;
 
-export async function insertBucket(x: Exchange, { store }: EmulatorState): Promise<void> {
-  const text = (await x.bodyBuffer(SMALL_BODY_LIMIT)).toString('utf8');
-  let name: unknown;
-  try {
-    name = (JSON.parse(text) as { name?: unknown }).name;
-  } catch {
-    throw badRequest('The bucket resource is not valid JSON.', 'InvalidArgument', 'parseError');
-  }
-  if (typeof name !== 'string') throw badRequest('Required field "name" is missing.', 'InvalidArgument', 'required');
-  await sendJson(x, 200, bucketResource(store.createBucket(validBucket(name)), x.baseUrl));
-}
+/** The JSON API pages at most this many entries, whatever `maxResults` asks. */
+export const MAX_LIST_RESULTS = 1000;
 
-export async function getBucket(x: Exchange, { store }: EmulatorState): Promise<void> {
-  const bucket = store.ensureBucket(x.route.bucket ?? '');
-  await sendJson(x, 200, bucketResource(bucket, x.baseUrl));
-}
-
-/** Object listing with `prefix`, `delimiter`, `maxResults` and `pageToken`, as the JSON API pages it. */
+/**
+ * objects.list: `prefix`, `delimiter`, `includeTrailingDelimiter`, `startOffset`, `endOffset`, `matchGlob`,
+ * `maxResults` (≤ 1000) and `pageToken`. Buckets are not versioned here, so `versions=true` lists the live
+ * objects, as GCS does for a bucket without versioning.
+ */
 export async function listObjects(x: Exchange, { store }: EmulatorState): Promise<void> {
   const bucket = x.route.bucket ?? '';
   store.ensureBucket(bucket);
-  const prefix = x.query.get('prefix') ?? '';
-  const delimiter = x.query.get('delimiter') ?? '';
-  const max = Number(x.query.get('maxResults') ?? 1000);
-  if (!Number.isSafeInteger(max) || max < 1) throw badRequest(`Invalid value for maxResults: "${x.query.get('maxResults')}".`);
-  const token = x.query.get('pageToken');
-  const after = token === null ? undefined : Buffer.from(token, 'base64url').toString('utf8');
-  const items: Record<string, unknown>[] = [];
-  const prefixes = new Set<string>();
-  let last: string | undefined;
-  let more = false;
-  for (const object of store.list(bucket, prefix)) {
-    if (after !== undefined && object.name <= after) continue;
-    const cut = delimiter === '' ? -1 : object.name.indexOf(delimiter, prefix.length);
-    const rolledUp = cut >= 0 ? object.name.slice(0, cut + delimiter.length) : undefined;
-    if (rolledUp !== undefined && prefixes.has(rolledUp)) continue;
-    if (items.length + prefixes.size >= max) {
-      more = true;
-      break;
-    }
-    if (rolledUp !== undefined) prefixes.add(rolledUp);
-    else items.push(objectResource(object, x.baseUrl));
-    last = object.name;
+  const q = x.query;
+  const rawMax = q.get('maxResults');
+  const max = rawMax === null || rawMax === '' ? MAX_LIST_RESULTS : Number(rawMax);
+  if (!Number.isSafeInteger(max) || max < 1) throw badRequest(`Invalid value for maxResults: "${rawMax}".`);
+  const token = q.get('pageToken');
+  const options: ListOptions = { max: Math.min(max, MAX_LIST_RESULTS), includeTrailingDelimiter: q.get('includeTrailingDelimiter') === 'true' };
+  for (const [param, key] of [['prefix', 'prefix'], ['delimiter', 'delimiter'], ['startOffset', 'startOffset'], ['endOffset', 'endOffset'], ['matchGlob', 'matchGlob']] as const) {
+    const value = q.get(param);
+    if (value !== null) options[key] = value;
   }
-  const body: Record<string, unknown> = { kind: 'storage#objects', items };
-  if (prefixes.size > 0) body.prefixes = [...prefixes];
-  if (more && last !== undefined) body.nextPageToken = Buffer.from(last, 'utf8').toString('base64url');
+  if (token !== null && token !== '') options.after = decodePageToken(token);
+  const page = listPage(store.list(bucket, options.prefix ?? ''), options);
+  const body: Record<string, unknown> = { kind: 'storage#objects', items: page.items.map((object) => objectResource(object, x.baseUrl)) };
+  if (page.prefixes.length > 0) body.prefixes = page.prefixes;
+  if (page.next !== undefined) body.nextPageToken = Buffer.from(page.next, 'utf8').toString('base64url');
   await sendJson(x, 200, body);
+}
+
+function decodePageToken(token: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw badRequest(`Invalid page token "${token.slice(0, 100)}".`, 'InvalidArgument', 'invalid');
+  return Buffer.from(token, 'base64url').toString('utf8');
 }
 
 /** `GET …/o/{object}`: the resource, or the bytes with `alt=media` (and always on the download URL). */
 export async function getObject(x: Exchange, { store }: EmulatorState): Promise<void> {
   const { bucket, object: name } = target(x);
-  const object = selectObject(store, bucket, name, x.query.get('generation'), preconditionsFromQuery(x.query));
+  const object = selectObject(store, bucket, name, x.query.get('generation'), preconditionsFromQuery(x.query, x.req.headers));
   if (x.op === 'media') return serveMedia(x, store, object);
   await sendJson(x, 200, objectResource(object, x.baseUrl));
 }
@@ -87,7 +71,7 @@ export async function getObject(x: Exchange, { store }: EmulatorState): Promise<
 export async function deleteObject(x: Exchange, { store }: EmulatorState): Promise<void> {
   const { bucket, object: name } = target(x);
   const object = selectObject(store, bucket, name, x.query.get('generation'), {});
-  checkRead(object, preconditionsFromQuery(x.query));
+  checkWrite(object, preconditionsFromQuery(x.query, x.req.headers));
   store.delete(bucket, name);
   await x.respond(204, {});
 }

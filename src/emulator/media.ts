@@ -3,9 +3,9 @@
  * Range header, the generation selectors, GCS's decompressive transcoding of gzip-stored objects, and sends
  * the headers GCS sends (`x-goog-hash` of the whole object, stored length and encoding, generations, ETag).
  */
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { noSuchObject, rangeNotSatisfiable } from './errors.js';
 import type { Exchange } from './exchange.js';
@@ -75,8 +75,81 @@ export async function serveMedia(x: Exchange, store: ObjectStore, object: Stored
   return x.respond(200, headers, head || object.size === 0 ? undefined : openRange(store, object));
 }
 
-/** A stream over `[start, end]` (inclusive) of the object's data, on a descriptor opened right now. */
-function openRange(store: ObjectStore, object: StoredObject, start = 0, end?: number): Readable {
-  const fd = store.openData(object);
-  return createReadStream('', { fd, start, ...(end === undefined ? {} : { end }), highWaterMark: READ_HIGH_WATER_MARK });
+/** A stream over `[start, end]` (inclusive) of the object's data, whose files are retained right now. */
+function openRange(store: ObjectStore, object: StoredObject, start = 0, end = object.size - 1): Readable {
+  return new SegmentReader(store, object, start, end);
+}
+
+/**
+ * Reads a byte range across an object's segments, opening each file only when the range reaches it. The
+ * object's files are retained from construction to destroy (which the end of the stream and the exchange
+ * both trigger), so an overwrite during the read cannot remove them.
+ */
+class SegmentReader extends Readable {
+  readonly #store: ObjectStore;
+  readonly #object: StoredObject;
+  /** Absolute offset of the next byte to read, and of the last byte wanted (inclusive). */
+  #position: number;
+  readonly #end: number;
+  #segment = 0;
+  /** Absolute offset where `#segment` starts. */
+  #segmentStart = 0;
+  #handle: FileHandle | undefined;
+  #released = false;
+
+  constructor(store: ObjectStore, object: StoredObject, start: number, end: number) {
+    super({ highWaterMark: READ_HIGH_WATER_MARK });
+    this.#store = store;
+    this.#object = object;
+    this.#position = start;
+    this.#end = end;
+    store.retain(object);
+  }
+
+  override _read(): void {
+    this.#next().then(
+      (chunk) => this.push(chunk),
+      (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  async #next(): Promise<Buffer | null> {
+    const segments = this.#object.segments;
+    for (;;) {
+      if (this.#position > this.#end) return null;
+      const segment = segments[this.#segment];
+      if (!segment) return null;
+      const segmentEnd = this.#segmentStart + segment.size;
+      if (this.#position >= segmentEnd) {
+        await this.#closeHandle();
+        this.#segmentStart = segmentEnd;
+        this.#segment += 1;
+        continue;
+      }
+      this.#handle ??= await open(this.#store.segmentPath(segment), 'r');
+      const length = Math.min(READ_HIGH_WATER_MARK, segmentEnd - this.#position, this.#end - this.#position + 1);
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await this.#handle.read(buffer, 0, length, this.#position - this.#segmentStart);
+      if (bytesRead === 0) throw new Error(`The data file of ${this.#object.bucket}/${this.#object.name} is shorter than recorded.`);
+      this.#position += bytesRead;
+      return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    }
+  }
+
+  async #closeHandle(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.#released) {
+      this.#released = true;
+      this.#store.release(this.#object);
+    }
+    this.#closeHandle().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
 }

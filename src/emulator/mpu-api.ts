@@ -116,7 +116,7 @@ export function parseCompleteRequest(text: string): RequestedPart[] {
 export async function completeMpu(x: Exchange, state: EmulatorState): Promise<void> {
   const upload = uploadOf(x, state);
   const requested = parseCompleteRequest((await x.bodyBuffer(SMALL_BODY_LIMIT)).toString('utf8'));
-  const object = await state.multipart.complete(upload, requested, preconditionsFromHeaders(x.req.headers));
+  const object = state.multipart.complete(upload, requested, preconditionsFromHeaders(x.req.headers));
   await sendXml(
     x,
     200,

@@ -2,6 +2,10 @@
  * A streaming parser for `multipart/related` bodies (the JSON API's `uploadType=multipart`). Part headers are
  * small and buffered; part bodies are passed on chunk by chunk as soon as they cannot be the start of the
  * next delimiter, so a multi-GiB media part flows to disk in bounded memory.
+ *
+ * Line breaks are read leniently, as GCS reads them: CRLF as RFC 2046 says, or bare LF, which gcsfs has sent for
+ * years (`--==0==\nContent-Type: …\n\n{…}\n--==0==…`). The opening boundary line decides which one the body
+ * uses, and the part headers and delimiters are then read with that line break.
  */
 import { badRequest } from './errors.js';
 
@@ -12,8 +16,7 @@ const HEADER_BLOCK_LIMIT = 16 * 1024;
 /** Bytes tolerated before the first boundary (RFC 2046 preamble) or on a boundary line. */
 const PREAMBLE_LIMIT = 16 * 1024;
 
-const CRLF = Buffer.from('\r\n');
-const HEADER_END = Buffer.from('\r\n\r\n');
+const LF = 0x0a;
 
 /** The `boundary` parameter of a `multipart/related` Content-Type, or a 400. */
 export function multipartBoundary(contentType: string | undefined): string {
@@ -32,7 +35,7 @@ function malformed(why: string): Error {
 
 function parseHeaders(block: Buffer): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const line of block.toString('latin1').split('\r\n')) {
+  for (const line of block.toString('latin1').split(/\r?\n/)) {
     if (line === '') continue;
     const colon = line.indexOf(':');
     if (colon <= 0) throw malformed(`bad part header line "${line.slice(0, 100)}"`);
@@ -43,7 +46,11 @@ function parseHeaders(block: Buffer): Map<string, string> {
 
 export async function* parseMultipartRelated(source: AsyncIterable<Buffer>, boundary: string): AsyncGenerator<MultipartEvent, void, undefined> {
   const first = Buffer.from(`--${boundary}`);
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  // Known once the opening boundary line has been read.
+  let eol = Buffer.from('\r\n');
+  let headerEnd = Buffer.from('\r\n\r\n');
+  let delimiter = Buffer.from(`\r\n--${boundary}`);
+  let opened = false;
   let state: 'preamble' | 'boundary-line' | 'headers' | 'body' | 'done' = 'preamble';
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of source) {
@@ -63,24 +70,32 @@ export async function* parseMultipartRelated(source: AsyncIterable<Buffer>, boun
         if (buf.byteLength >= 2 && buf[0] === 0x2d && buf[1] === 0x2d) {
           state = 'done';
         } else {
-          const eol = buf.indexOf(CRLF);
-          if (eol < 0) {
+          const lf = buf.indexOf(LF);
+          if (lf < 0) {
             if (buf.byteLength > PREAMBLE_LIMIT) throw malformed('boundary line too long');
           } else {
-            if (!/^[ \t]*$/.test(buf.subarray(0, eol).toString('latin1'))) throw malformed('text after a boundary');
-            buf = buf.subarray(eol + 2);
+            const crlf = lf > 0 && buf[lf - 1] === 0x0d;
+            if (!/^[ \t]*$/.test(buf.subarray(0, crlf ? lf - 1 : lf).toString('latin1'))) throw malformed('text after a boundary');
+            if (!opened) {
+              opened = true;
+              eol = Buffer.from(crlf ? '\r\n' : '\n');
+              headerEnd = Buffer.concat([eol, eol]);
+              delimiter = Buffer.concat([eol, Buffer.from(`--${boundary}`)]);
+            }
+            buf = buf.subarray(lf + 1);
             state = 'headers';
             progressing = true;
           }
         }
       } else if (state === 'headers') {
         // A part with no headers starts with the blank line straight away.
-        const end = buf.subarray(0, 2).equals(CRLF) ? -2 : buf.indexOf(HEADER_END);
+        const bare = buf.byteLength >= eol.byteLength && buf.subarray(0, eol.byteLength).equals(eol);
+        const end = bare ? -2 : buf.indexOf(headerEnd);
         if (end === -1) {
           if (buf.byteLength > HEADER_BLOCK_LIMIT) throw malformed('part headers too large');
         } else {
           const headers = end === -2 ? new Map<string, string>() : parseHeaders(buf.subarray(0, end));
-          buf = buf.subarray(end === -2 ? 2 : end + 4);
+          buf = buf.subarray(end === -2 ? eol.byteLength : end + headerEnd.byteLength);
           state = 'body';
           progressing = true;
           yield { type: 'part', headers };

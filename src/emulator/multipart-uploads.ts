@@ -1,10 +1,12 @@
 /**
  * XML multipart uploads: the uploads in progress, their parts on disk, and assembly. Completion follows GCS
  * (and S3): every listed part must exist with the listed ETag, in ascending order, every part but the last at
- * least 5 MiB; the object's CRC32C is computed over the assembled bytes and it gets no MD5.
+ * least 5 MiB; the object gets no MD5. Completing copies nothing: the part files become the object's segments
+ * and its CRC32C is combined from the parts' CRC32Cs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { combineCrc32c } from '../checksum/combine.js';
+import { crc32cFromBase64, crc32cToBase64 } from '../checksum/crc32c.js';
 import { GcsErrorReply, noSuchUpload } from './errors.js';
 import type { Digests } from './hashes.js';
 import type { Preconditions } from './preconditions.js';
@@ -32,8 +34,6 @@ export interface MultipartUpload {
   readonly meta: ObjectMeta;
   readonly initiated: string;
   readonly parts: Map<number, UploadedPart>;
-  /** Set while the object is being assembled: the upload no longer takes parts. */
-  completing: boolean;
 }
 
 /** A part as listed in `CompleteMultipartUpload`. */
@@ -56,7 +56,7 @@ export class MultipartUploads {
 
   create(bucket: string, name: string, meta: ObjectMeta): MultipartUpload {
     const id = randomBytes(24).toString('base64url');
-    const upload: MultipartUpload = { id, bucket, name, meta, initiated: new Date().toISOString(), parts: new Map(), completing: false };
+    const upload: MultipartUpload = { id, bucket, name, meta, initiated: new Date().toISOString(), parts: new Map() };
     this.#uploads.set(id, upload);
     return upload;
   }
@@ -64,7 +64,7 @@ export class MultipartUploads {
   /** The upload `id` for this bucket and object, or a 404 `NoSuchUpload`. */
   require(id: string, bucket: string, name: string): MultipartUpload {
     const upload = this.#uploads.get(id);
-    if (!upload || upload.bucket !== bucket || upload.name !== name || upload.completing) throw noSuchUpload(id);
+    if (!upload || upload.bucket !== bucket || upload.name !== name) throw noSuchUpload(id);
     return upload;
   }
 
@@ -74,7 +74,7 @@ export class MultipartUploads {
    */
   async putPart(upload: MultipartUpload, partNumber: number, body: AsyncIterable<Buffer>, claimed: Partial<Digests>): Promise<UploadedPart> {
     const staged = await this.#store.stage(body, { expect: [claimed] });
-    if (this.#uploads.get(upload.id) !== upload || upload.completing) {
+    if (this.#uploads.get(upload.id) !== upload) {
       // Aborted or completed while this part was arriving.
       this.#store.discard(staged);
       throw noSuchUpload(upload.id);
@@ -99,31 +99,27 @@ export class MultipartUploads {
     for (const part of upload.parts.values()) this.#store.discard(part.path);
   }
 
-  /** Validates the part list, assembles the object and commits it. The upload ends on success. */
-  async complete(upload: MultipartUpload, requested: RequestedPart[], preconditions: Preconditions): Promise<StoredObject> {
+  /** Validates the part list and commits the parts, as they are, as the object. The upload ends on success. */
+  complete(upload: MultipartUpload, requested: RequestedPart[], preconditions: Preconditions): StoredObject {
     const chosen = validateParts(upload, requested);
-    upload.completing = true;
-    try {
-      const store = this.#store;
-      async function* assembled(): AsyncGenerator<Buffer> {
-        for (const part of chosen) yield* createReadStream(part.path, { highWaterMark: 1024 * 1024 });
-      }
-      // GCS keeps no MD5 for these objects, so only the CRC32C is computed over the assembled bytes.
-      const staged = await store.stage(assembled(), { md5: false });
-      const partMd5s = createHash('md5');
-      for (const part of chosen) partMd5s.update(Buffer.from(part.digests.md5 ?? '', 'base64'));
-      const object = store.commit(staged, {
-        bucket: upload.bucket,
-        name: upload.name,
-        meta: upload.meta,
-        preconditions,
-        xmlEtag: `"${partMd5s.digest('hex')}-${chosen.length}"`,
-      });
-      this.abort(upload);
-      return object;
-    } finally {
-      upload.completing = false;
-    }
+    const partMd5s = createHash('md5');
+    for (const part of chosen) partMd5s.update(Buffer.from(part.digests.md5 ?? '', 'base64'));
+    const crc32c = crc32cToBase64(combineCrc32c(chosen.map((part) => ({ crc32c: crc32cFromBase64(part.digests.crc32c) ?? 0, length: part.size }))));
+    const object = this.#store.assemble(
+      { files: chosen.map((part) => ({ path: part.path, size: part.size })), digests: { crc32c }, how: 'move' },
+      { bucket: upload.bucket, name: upload.name, meta: upload.meta, preconditions, xmlEtag: `"${partMd5s.digest('hex')}-${chosen.length}"` },
+    );
+    // The chosen parts now belong to the object; parts uploaded but not listed are dropped with the upload.
+    for (const part of chosen) upload.parts.delete(part.partNumber);
+    this.abort(upload);
+    return object;
+  }
+
+  /** Uploads in progress in `bucket`, ordered by object name then initiation time (ListMultipartUploads). */
+  list(bucket: string): MultipartUpload[] {
+    return [...this.#uploads.values()]
+      .filter((upload) => upload.bucket === bucket)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.initiated < b.initiated ? -1 : a.initiated > b.initiated ? 1 : 0));
   }
 
   /** Forgets every upload and removes its parts (emulator shutdown). */

@@ -49,6 +49,7 @@ export function objectResource(object: StoredObject, baseUrl: string): Record<st
     timeStorageClassUpdated: object.timeCreated,
   };
   if (object.md5 !== undefined) resource.md5Hash = object.md5;
+  if (object.componentCount !== undefined) resource.componentCount = object.componentCount;
   for (const key of ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl'] as const) {
     if (object[key] !== undefined) resource[key] = object[key];
   }
@@ -57,20 +58,85 @@ export function objectResource(object: StoredObject, baseUrl: string): Record<st
 }
 
 export function bucketResource(bucket: StoredBucket, baseUrl: string): Record<string, unknown> {
-  return {
+  const metageneration = bucket.metageneration ?? 1;
+  const resource: Record<string, unknown> = {
     kind: 'storage#bucket',
     id: bucket.name,
     selfLink: `${baseUrl}/storage/v1/b/${bucket.name}`,
     projectNumber: '0',
     name: bucket.name,
     timeCreated: bucket.timeCreated,
-    updated: bucket.timeCreated,
-    metageneration: '1',
+    updated: bucket.updated ?? bucket.timeCreated,
+    metageneration: String(metageneration),
     location: 'US',
     locationType: 'multi-region',
     storageClass: 'STANDARD',
-    etag: 'CAE=',
+    // Opaque to clients; it changes exactly when the bucket's metageneration does.
+    etag: jsonEtag(0, metageneration),
   };
+  if (bucket.labels && Object.keys(bucket.labels).length > 0) resource.labels = bucket.labels;
+  return resource;
+}
+
+/** The client-settable fields of a stored object. */
+export function metaOf(object: StoredObject): ObjectMeta {
+  const meta: ObjectMeta = { contentType: object.contentType };
+  for (const key of OPTIONAL_FIELDS) {
+    if (object[key] !== undefined) meta[key] = object[key];
+  }
+  if (object.metadata !== undefined) meta.metadata = { ...object.metadata };
+  return meta;
+}
+
+const OPTIONAL_FIELDS = ['contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl'] as const;
+
+/** A JSON request body that must be an object (`{}` when empty); a 400 otherwise. */
+export function parseJsonBody(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw badRequest('The request body is not valid JSON.', 'InvalidArgument', 'parseError');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw badRequest('The request body must be a JSON object.', 'InvalidArgument', 'parseError');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Applies an object resource from a request body to `base`, as GCS's objects.patch does: fields present
+ * replace, `null` clears; custom `metadata` merges key by key (`null` removes a key; `metadata: null` removes
+ * all). With `replace` (objects.update, a PUT), fields absent from the body are cleared instead.
+ */
+export function applyMetaPatch(base: ObjectMeta, body: Record<string, unknown>, replace = false): ObjectMeta {
+  const meta: ObjectMeta = replace ? { contentType: DEFAULT_CONTENT_TYPE } : { ...base, ...(base.metadata ? { metadata: { ...base.metadata } } : {}) };
+  const text = (key: string): string | null | undefined => {
+    const value = body[key];
+    if (value === undefined || value === null) return value;
+    if (typeof value !== 'string') throw badRequest(`Invalid value for "${key}": expected a string.`);
+    return value;
+  };
+  const contentType = text('contentType');
+  if (contentType !== undefined) meta.contentType = contentType ?? DEFAULT_CONTENT_TYPE;
+  for (const key of OPTIONAL_FIELDS) {
+    const value = text(key);
+    if (value === null) delete meta[key];
+    else if (value !== undefined) meta[key] = value;
+  }
+  if (body.metadata === null) delete meta.metadata;
+  else if (body.metadata !== undefined) {
+    if (typeof body.metadata !== 'object' || Array.isArray(body.metadata)) throw badRequest('Invalid value for "metadata": expected an object.');
+    const merged: Record<string, string> = replace ? {} : { ...(meta.metadata ?? {}) };
+    for (const [key, value] of Object.entries(body.metadata as Record<string, unknown>)) {
+      if (value === null) delete merged[key];
+      else if (typeof value === 'object') throw badRequest(`Invalid value for metadata "${key}": expected a string.`);
+      else merged[key] = String(value);
+    }
+    if (Object.keys(merged).length > 0) meta.metadata = merged;
+    else delete meta.metadata;
+  }
+  return meta;
 }
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';

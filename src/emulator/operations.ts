@@ -4,7 +4,19 @@
  */
 export const OPERATIONS = [
   'bucket-insert',
+  'bucket-list',
+  'bucket-get',
+  'bucket-patch',
+  'bucket-delete',
+  'object-list',
   'metadata',
+  'object-patch',
+  'object-delete',
+  'copy',
+  'rewrite',
+  'compose',
+  'move',
+  'batch',
   'media',
   'xml-get',
   'xml-head',
@@ -18,6 +30,11 @@ export const OPERATIONS = [
   'mpu-list-parts',
   'mpu-complete',
   'mpu-abort',
+  'mpu-list-uploads',
+  'xml-list',
+  'xml-put',
+  'xml-delete',
+  'not-implemented',
   'other',
 ] as const;
 

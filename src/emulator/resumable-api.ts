@@ -138,8 +138,8 @@ export async function putResumable(x: Exchange, state: EmulatorState): Promise<v
 }
 
 async function finalize(x: Exchange, { store, resumable }: EmulatorState, session: ResumableSession, claimed: ReturnType<typeof parseGoogHash>): Promise<void> {
-  const digests = resumable.digest(session);
   try {
+    const digests = await resumable.digest(session);
     checkDigests(session.expected, digests);
     checkDigests(claimed, digests);
     const object = store.commit(

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidStateError } from '../errors.js';
-import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
-import { finished } from 'node:stream/promises';
-import { StreamHasher, type Digests } from './hashes.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { HashingFile } from './hash-pool.js';
+import type { Digests } from './hashes.js';
 import type { Preconditions } from './preconditions.js';
-import { quietWriteStream, writeChunk, type ObjectMeta, type ObjectStore, type StoredObject } from './store.js';
+import type { ObjectMeta, ObjectStore, StoredObject } from './store.js';
 
 /** GCS persists non-final chunks in multiples of this; clients must send at least this much per chunk. */
 export const RESUMABLE_GRANULARITY = 256 * 1024;
@@ -34,7 +34,8 @@ export interface ResumableSession {
 
 interface SessionInternals {
   session: ResumableSession;
-  hasher: StreamHasher;
+  /** The session's data file, open in a hashing thread for the session's lifetime. */
+  file: HashingFile;
   lock: Promise<void>;
 }
 
@@ -51,7 +52,7 @@ export class ResumableSessions {
     const session: ResumableSession = { ...init, id, path: this.#store.tempPath('resumable'), persisted: 0, state: 'active' };
     // The data file exists from the start, so an empty upload (no chunk ever appended) can be committed.
     writeFileSync(session.path, '');
-    this.#sessions.set(id, { session, hasher: new StreamHasher(), lock: Promise.resolve() });
+    this.#sessions.set(id, { session, file: new HashingFile(session.path, { flags: 'a' }), lock: Promise.resolve() });
     return session;
   }
 
@@ -82,16 +83,14 @@ export class ResumableSessions {
    * stays persisted and the error propagates.
    */
   async append(session: ResumableSession, body: AsyncIterable<Buffer>, start: number, maxBytes: number | undefined, keepTail: boolean): Promise<number> {
-    const { hasher } = this.#internals(session);
-    const out = quietWriteStream(session.path, { flags: 'a' });
+    const { file } = this.#internals(session);
     let offset = start;
     let received = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const persist = async (piece: Buffer): Promise<void> => {
-      hasher.update(piece);
       session.persisted += piece.byteLength;
-      await writeChunk(out, piece);
+      await file.write(piece);
     };
     try {
       for await (const chunk of body) {
@@ -130,26 +129,35 @@ export class ResumableSessions {
       }
     } finally {
       // Persisted bytes must reach the file even when the request died: the session stays resumable.
-      out.end();
-      await finished(out).catch(() => undefined);
+      await file.flush();
     }
     return received;
   }
 
   /** The final digests; call once, when the last byte is persisted. */
-  digest(session: ResumableSession): Digests {
-    return this.#internals(session).hasher.digest();
+  async digest(session: ResumableSession): Promise<Digests> {
+    const { file } = this.#internals(session);
+    try {
+      return await file.digest();
+    } finally {
+      await file.close();
+    }
   }
 
   /** Cancels the session (a DELETE, or a failed finalisation): its data file is removed. */
   cancel(session: ResumableSession): void {
     session.state = 'cancelled';
+    const internals = this.#sessions.get(session.id);
+    void internals?.file.close();
     rmSync(session.path, { force: true });
   }
 
   /** Forgets sessions and removes their data (emulator shutdown). */
   clear(): void {
-    for (const { session } of this.#sessions.values()) rmSync(session.path, { force: true });
+    for (const { session, file } of this.#sessions.values()) {
+      void file.close();
+      rmSync(session.path, { force: true });
+    }
     this.#sessions.clear();
   }
 

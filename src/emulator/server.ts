@@ -6,10 +6,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
-import { badRequest, GcsErrorReply, statusReply } from './errors.js';
+import { badRequest, GcsErrorReply, notImplemented, statusReply } from './errors.js';
 import { Exchange } from './exchange.js';
 import { emptyPlan, parseFaults, type FaultPlan } from './faults.js';
-import { deleteObject, getBucket, getObject, insertBucket, listObjects } from './json-api.js';
+import { handleBatch } from './batch-api.js';
+import { deleteBucket, getBucket, insertBucket, listBuckets, patchBucket } from './bucket-api.js';
+import { composeObject } from './compose-api.js';
+import { copyTo, moveTo, rewriteTo } from './copy-api.js';
+import { deleteObject, getObject, listObjects } from './json-api.js';
+import { patchObject } from './metadata-api.js';
 import { abortMpu, completeMpu, initiateMpu, listParts, uploadPart } from './mpu-api.js';
 import { cancelResumable, initiateResumable, putResumable } from './resumable-api.js';
 import { handleControl } from './control-api.js';
@@ -19,6 +24,7 @@ import type { Shaper } from './shaping.js';
 import type { EmulatorState, Handler } from './state.js';
 import { uploadMedia, uploadMultipart } from './upload-api.js';
 import { deleteXmlObject, getXmlObject, putXmlObject } from './xml-api.js';
+import { deleteXmlBucket, headXmlBucket, listXmlObjects, listXmlUploads, putXmlBucket } from './xml-bucket-api.js';
 
 const debug = debuglog('gcs-transfer:emulator');
 
@@ -28,16 +34,25 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 /** The request header that injects faults into that request. */
 export const FAULT_HEADER = 'x-emulator-fault';
 
-const notFound: Handler = async () => {
-  throw new GcsErrorReply(404, 'notFound', 'NotFound', 'Not Found');
+const unsupported: Handler = async (x) => {
+  throw notImplemented(x.route.operation ?? `${x.req.method ?? ''} ${x.route.path}`);
 };
 
 const HANDLERS: Record<Exclude<Action, 'control'>, Handler> = {
   'bucket-insert': insertBucket,
+  'bucket-list': listBuckets,
   'bucket-get': getBucket,
+  'bucket-patch': patchBucket,
+  'bucket-delete': deleteBucket,
   'object-list': listObjects,
   'object-get': getObject,
+  'object-patch': patchObject,
   'object-delete': deleteObject,
+  'object-copy': copyTo,
+  'object-rewrite': rewriteTo,
+  'object-compose': composeObject,
+  'object-move': moveTo,
+  batch: handleBatch,
   'upload-media': uploadMedia,
   'upload-multipart': uploadMultipart,
   'resumable-initiate': initiateResumable,
@@ -47,20 +62,25 @@ const HANDLERS: Record<Exclude<Action, 'control'>, Handler> = {
   'xml-head': getXmlObject,
   'xml-put': putXmlObject,
   'xml-delete': deleteXmlObject,
+  'xml-bucket-get': listXmlObjects,
+  'xml-bucket-head': headXmlBucket,
+  'xml-bucket-put': putXmlBucket,
+  'xml-bucket-delete': deleteXmlBucket,
+  'xml-list-uploads': listXmlUploads,
   'mpu-initiate': initiateMpu,
   'mpu-upload-part': uploadPart,
   'mpu-list-parts': listParts,
   'mpu-complete': completeMpu,
   'mpu-abort': abortMpu,
-  'not-found': notFound,
+  'not-implemented': unsupported,
 };
 
-export function createEmulatorServer(state: EmulatorState, shaper: Shaper | undefined, fallbackHost: () => string): Server {
+export function createEmulatorServer(state: EmulatorState, shaper: Shaper | undefined, fallbackHost: () => string, closing?: AbortSignal): Server {
   const server = createServer(
     // Uploads to a shaped emulator can legitimately take many minutes; Node's 5-minute default would cut them.
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 },
     (req, res) => {
-      handle(req, res, state, shaper, fallbackHost()).catch((error: unknown) => {
+      handle(req, res, state, shaper, fallbackHost(), closing).catch((error: unknown) => {
         debug('unexpected failure: %o', error);
         res.destroy();
       });
@@ -69,7 +89,7 @@ export function createEmulatorServer(state: EmulatorState, shaper: Shaper | unde
   return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, state: EmulatorState, shaper: Shaper | undefined, fallbackHost: string): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, state: EmulatorState, shaper: Shaper | undefined, fallbackHost: string, closing: AbortSignal | undefined): Promise<void> {
   const route = routeRequest(req.method ?? 'GET', req.url ?? '/');
   if (route.action === 'control') return handleControl(req, res, route.path, state);
   res.once('close', state.metrics.begin(route.op));
@@ -87,7 +107,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: Emulator
     planError = badRequest(error.message);
   }
 
-  const x = new Exchange(req, res, route, plan, { metrics: state.metrics, shaper, fallbackHost });
+  const x = new Exchange(req, res, route, plan, { metrics: state.metrics, shaper, fallbackHost, ...(closing ? { closing } : {}) });
   if (plan.bumpGeneration && route.bucket !== undefined && route.object !== undefined) {
     const { bucket, object } = route;
     res.once('close', () => {

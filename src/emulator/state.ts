@@ -6,12 +6,14 @@ import type { FaultController } from './faults.js';
 import type { Metrics } from './metrics.js';
 import type { MultipartUploads } from './multipart-uploads.js';
 import type { ResumableSessions } from './resumable-sessions.js';
+import type { RewriteJobs } from './rewrite-jobs.js';
 import type { ObjectStore } from './store.js';
 
 export interface EmulatorState {
   store: ObjectStore;
   resumable: ResumableSessions;
   multipart: MultipartUploads;
+  rewrites: RewriteJobs;
   faults: FaultController;
   metrics: Metrics;
 }

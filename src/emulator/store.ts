@@ -1,17 +1,22 @@
 /**
- * Buckets and objects on disk. Bodies stream into a temp file while they are hashed, and a commit renames the
- * file into place, so a half-written object is never visible and a 4 GiB object is never held in memory.
- * Each object has a JSON sidecar, so a store opened on an existing directory finds its objects again.
+ * Buckets and objects on disk. Bodies stream into a temp file while a hashing thread hashes them, and a commit
+ * renames the file into place, so a half-written object is never visible and a 4 GiB object is never held in
+ * memory. An object is a list of data files (segments) read back to back: one for an upload, one per part for
+ * an XML multipart upload, one per source segment for a compose, so assembling never copies bytes (parts are
+ * renamed, sources hard-linked). Each object has a JSON sidecar, so a store opened on an existing directory
+ * finds its objects again.
+ *
+ * A reader retains the files of the object it reads; files an overwrite or delete retires are removed only once
+ * no reader holds them, so a GET that began before an overwrite finishes with the bytes it started on.
  *
  * Commits are synchronous on purpose (rename + a small sidecar write): the precondition check, the new
  * generation and the swap then happen in one turn of the event loop, so concurrent writers cannot interleave.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
-import { once } from 'node:events';
-import { checkDigests, StreamHasher, type Digests } from './hashes.js';
+import { HashingFile } from './hash-pool.js';
+import { checkDigests, type Digests } from './hashes.js';
 import { checkWrite, type Preconditions } from './preconditions.js';
 import { GcsErrorReply, noSuchObject } from './errors.js';
 
@@ -24,6 +29,13 @@ export interface ObjectMeta {
   cacheControl?: string;
   /** Custom metadata (`x-goog-meta-*` on the XML API). */
   metadata?: Record<string, string>;
+}
+
+/** One data file of an object. */
+export interface Segment {
+  /** The file's name in the objects directory. */
+  file: string;
+  size: number;
 }
 
 export interface StoredObject extends ObjectMeta {
@@ -40,13 +52,20 @@ export interface StoredObject extends ObjectMeta {
   xmlEtag: string;
   timeCreated: string;
   updated: string;
-  /** The data file's name in the objects directory. */
-  file: string;
+  /** The data files, read back to back. */
+  segments: Segment[];
+  /** Set for composite objects (compose): how many components it was built from, as GCS counts them. */
+  componentCount?: number;
 }
 
 export interface StoredBucket {
   name: string;
   timeCreated: string;
+  /** Bumped by every patch. @default 1 */
+  metageneration?: number;
+  updated?: string;
+  /** Bucket labels (patchable). */
+  labels?: Record<string, string>;
 }
 
 /** A body written to a temp file, waiting to be committed (or discarded). */
@@ -71,10 +90,18 @@ export interface CommitTarget {
   preconditions?: Preconditions;
   /** The ETag to use when there is no MD5 to derive it from. */
   xmlEtag?: string;
+  /** Set on composite objects. */
+  componentCount?: number;
 }
 
-/** Big enough that a write stream issues few syscalls per MiB, small enough to keep memory flat. */
-const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
+/** Data for a new object: files in order, with their sizes, and the whole object's digests. */
+export interface Assembly {
+  /** Absolute paths, each with its size. */
+  files: { path: string; size: number }[];
+  digests: Digests;
+  /** `move` renames the files into place (temp files); `link` hard-links them (another object's data). */
+  how: 'move' | 'link';
+}
 
 export class ObjectStore {
   readonly dir: string;
@@ -83,6 +110,10 @@ export class ObjectStore {
   readonly #bucketsDir: string;
   readonly #objects = new Map<string, StoredObject>();
   readonly #buckets = new Map<string, StoredBucket>();
+  /** Readers per data file (see `retain`). */
+  readonly #readers = new Map<string, number>();
+  /** Files of objects no longer live, kept until their last reader is done. */
+  readonly #retired = new Set<string>();
   #lastGeneration = 0;
   #tempCounter = 0;
 
@@ -106,8 +137,11 @@ export class ObjectStore {
     }
     for (const entry of readdirSync(this.#objectsDir)) {
       if (!entry.endsWith('.json')) continue;
-      const object = readJson<StoredObject>(join(this.#objectsDir, entry));
+      const object = readJson<StoredObject & { file?: string }>(join(this.#objectsDir, entry));
       if (!object) continue;
+      // Sidecars written before objects had segments name a single data file.
+      if (object.segments === undefined && object.file !== undefined) object.segments = [{ file: object.file, size: object.size }];
+      delete object.file;
       this.#objects.set(objectKey(object.bucket, object.name), object);
       this.#lastGeneration = Math.max(this.#lastGeneration, object.generation);
     }
@@ -126,22 +160,19 @@ export class ObjectStore {
    */
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedData> {
     const path = this.tempPath();
-    const hasher = new StreamHasher(options);
-    const out = quietWriteStream(path, { highWaterMark: WRITE_HIGH_WATER_MARK });
+    const out = new HashingFile(path, { md5: options.md5 !== false });
     let size = 0;
     try {
       for await (const chunk of source) {
-        hasher.update(chunk);
         size += chunk.byteLength;
-        await writeChunk(out, chunk);
+        await out.write(chunk);
       }
-      out.end();
-      await finished(out);
-      const digests = hasher.digest();
+      const digests = await out.digest();
+      await out.close();
       for (const claimed of options.expect ?? []) checkDigests(claimed, digests);
       return { path, size, digests };
     } catch (error) {
-      out.destroy();
+      await out.close();
       rmSync(path, { force: true });
       throw error;
     }
@@ -157,37 +188,83 @@ export class ObjectStore {
    * discards the body) when `target.preconditions` do not hold against the current object.
    */
   commit(staged: StagedData, target: CommitTarget): StoredObject {
-    const key = objectKey(target.bucket, target.name);
-    const current = this.#objects.get(key);
     try {
-      checkWrite(current, target.preconditions ?? {});
+      return this.assemble({ files: [{ path: staged.path, size: staged.size }], digests: staged.digests, how: 'move' }, target);
     } catch (error) {
       this.discard(staged);
       throw error;
     }
+  }
+
+  /**
+   * Makes an object of `assembly`'s files, in order, without copying a byte: temp files are renamed into place,
+   * another object's files hard-linked. Checks `target.preconditions` first (a 412, leaving the files alone).
+   */
+  assemble(assembly: Assembly, target: CommitTarget): StoredObject {
+    const key = objectKey(target.bucket, target.name);
+    const current = this.#objects.get(key);
+    checkWrite(current, target.preconditions ?? {});
     this.ensureBucket(target.bucket);
     const generation = this.#nextGeneration();
-    const file = `${key}.${generation}`;
-    renameSync(staged.path, join(this.#objectsDir, file));
+    const segments = assembly.files.map((source, i): Segment => {
+      const file = assembly.files.length === 1 ? `${key}.${generation}` : `${key}.${generation}.${i}`;
+      if (assembly.how === 'move') renameSync(source.path, join(this.#objectsDir, file));
+      else linkOrCopy(source.path, join(this.#objectsDir, file));
+      return { file, size: source.size };
+    });
     const now = new Date().toISOString();
-    const md5 = staged.digests.md5;
+    const md5 = assembly.digests.md5;
     const object: StoredObject = {
       ...target.meta,
       bucket: target.bucket,
       name: target.name,
       generation,
       metageneration: 1,
-      size: staged.size,
-      crc32c: staged.digests.crc32c,
+      size: segments.reduce((sum, segment) => sum + segment.size, 0),
+      crc32c: assembly.digests.crc32c,
       ...(md5 === undefined ? {} : { md5 }),
+      ...(target.componentCount === undefined ? {} : { componentCount: target.componentCount }),
       xmlEtag: target.xmlEtag ?? `"${Buffer.from(md5 ?? '', 'base64').toString('hex')}"`,
       timeCreated: now,
       updated: now,
-      file,
+      segments,
     };
     this.#save(key, object);
-    if (current) rmSync(join(this.#objectsDir, current.file), { force: true });
+    if (current) this.#retire(current);
     return object;
+  }
+
+  /** Absolute paths of the object's data files, for linking them into another object. */
+  dataFiles(object: StoredObject): { path: string; size: number }[] {
+    return object.segments.map((segment) => ({ path: join(this.#objectsDir, segment.file), size: segment.size }));
+  }
+
+  /**
+   * Replaces the live object's metadata (same bytes, same generation, metageneration + 1), as a PATCH or
+   * metadata PUT does. Checks preconditions against the current object.
+   */
+  updateMeta(object: StoredObject, meta: ObjectMeta, preconditions: Preconditions): StoredObject {
+    const key = objectKey(object.bucket, object.name);
+    const current = this.#objects.get(key);
+    if (current?.generation !== object.generation) throw noSuchObject(object.bucket, object.name);
+    checkWrite(current, preconditions);
+    const next: StoredObject = {
+      ...meta,
+      bucket: current.bucket,
+      name: current.name,
+      generation: current.generation,
+      metageneration: current.metageneration + 1,
+      size: current.size,
+      crc32c: current.crc32c,
+      ...(current.md5 === undefined ? {} : { md5: current.md5 }),
+      ...(current.componentCount === undefined ? {} : { componentCount: current.componentCount }),
+      xmlEtag: current.xmlEtag,
+      timeCreated: current.timeCreated,
+      updated: new Date().toISOString(),
+      segments: current.segments,
+    };
+    this.#save(key, next);
+    return next;
   }
 
   /** The live object, or undefined. */
@@ -217,7 +294,38 @@ export class ObjectStore {
     const object = this.require(bucket, name);
     this.#objects.delete(key);
     rmSync(join(this.#objectsDir, `${key}.json`), { force: true });
-    rmSync(join(this.#objectsDir, object.file), { force: true });
+    this.#retire(object);
+  }
+
+  /** Keeps the object's files on disk until `release`, whatever overwrites or deletes happen meanwhile. */
+  retain(object: StoredObject): void {
+    for (const { file } of object.segments) this.#readers.set(file, (this.#readers.get(file) ?? 0) + 1);
+  }
+
+  /** Ends a `retain`; files retired meanwhile are removed once their last reader is gone. */
+  release(object: StoredObject): void {
+    for (const { file } of object.segments) {
+      const left = (this.#readers.get(file) ?? 1) - 1;
+      if (left > 0) {
+        this.#readers.set(file, left);
+        continue;
+      }
+      this.#readers.delete(file);
+      if (this.#retired.delete(file)) rmSync(join(this.#objectsDir, file), { force: true });
+    }
+  }
+
+  /** Absolute path of one of the object's data files (only while retained, or in the same turn as a lookup). */
+  segmentPath(segment: Segment): string {
+    return join(this.#objectsDir, segment.file);
+  }
+
+  /** Removes the files of an object that is no longer live, or marks them for removal when readers hold them. */
+  #retire(object: StoredObject): void {
+    for (const { file } of object.segments) {
+      if (this.#readers.has(file)) this.#retired.add(file);
+      else rmSync(join(this.#objectsDir, file), { force: true });
+    }
   }
 
   /**
@@ -229,20 +337,17 @@ export class ObjectStore {
     const current = this.#objects.get(key);
     if (!current) return undefined;
     const generation = this.#nextGeneration();
-    const file = `${key}.${generation}`;
-    renameSync(join(this.#objectsDir, current.file), join(this.#objectsDir, file));
+    // Links, not renames: a reader of the old generation may still hold its files.
+    const segments = current.segments.map((segment, i): Segment => {
+      const file = current.segments.length === 1 ? `${key}.${generation}` : `${key}.${generation}.${i}`;
+      linkOrCopy(join(this.#objectsDir, segment.file), join(this.#objectsDir, file));
+      return { file, size: segment.size };
+    });
     const now = new Date().toISOString();
-    const next: StoredObject = { ...current, generation, metageneration: 1, timeCreated: now, updated: now, file };
+    const next: StoredObject = { ...current, generation, metageneration: 1, timeCreated: now, updated: now, segments };
     this.#save(key, next);
+    this.#retire(current);
     return next;
-  }
-
-  /**
-   * Opens the object's data for reading. Synchronous so that the descriptor is taken in the same turn as the
-   * lookup: an overwrite that lands later cannot pull the file away from this reader.
-   */
-  openData(object: StoredObject): number {
-    return openSync(join(this.#objectsDir, object.file), 'r');
   }
 
   /** The bucket, created on first use (GCS tests need no set-up calls). */
@@ -261,8 +366,57 @@ export class ObjectStore {
     }
     const bucket: StoredBucket = { name, timeCreated: new Date().toISOString() };
     this.#buckets.set(name, bucket);
-    writeAtomically(join(this.#bucketsDir, `${createHash('sha256').update(name).digest('hex')}.json`), JSON.stringify(bucket));
+    writeAtomically(this.#bucketFile(name), JSON.stringify(bucket));
     return bucket;
+  }
+
+  /** Every bucket, sorted by name. */
+  listBuckets(): StoredBucket[] {
+    return [...this.#buckets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The bucket, or a 404 naming it. */
+  requireBucket(name: string): StoredBucket {
+    const bucket = this.#buckets.get(name);
+    if (!bucket) throw new GcsErrorReply(404, 'notFound', 'NoSuchBucket', 'The specified bucket does not exist.', { details: `No such bucket: ${name}` });
+    return bucket;
+  }
+
+  /** Deletes an empty bucket: a 404 when it does not exist, a 409 while it holds objects (as GCS answers). */
+  deleteBucket(name: string): void {
+    this.requireBucket(name);
+    for (const object of this.#objects.values()) {
+      if (object.bucket === name) {
+        throw new GcsErrorReply(409, 'conflict', 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      }
+    }
+    this.#buckets.delete(name);
+    rmSync(this.#bucketFile(name), { force: true });
+  }
+
+  /** Replaces the bucket's record (a patch), bumping its metageneration. */
+  updateBucket(name: string, change: (bucket: StoredBucket) => StoredBucket): StoredBucket {
+    const current = this.requireBucket(name);
+    const next = { ...change(current), name, metageneration: (current.metageneration ?? 1) + 1, updated: new Date().toISOString() };
+    this.#buckets.set(name, next);
+    writeAtomically(this.#bucketFile(name), JSON.stringify(next));
+    return next;
+  }
+
+  #bucketFile(name: string): string {
+    return join(this.#bucketsDir, `${createHash('sha256').update(name).digest('hex')}.json`);
+  }
+
+  /**
+   * Hard-links the object's data files into the temp directory (no bytes copied), for work that must outlive
+   * the object itself (a rewrite spread over several calls). Remove them with `discard`.
+   */
+  linkToTemp(object: StoredObject): { path: string; size: number }[] {
+    return this.dataFiles(object).map((source) => {
+      const path = this.tempPath('rewrite');
+      linkOrCopy(source.path, path);
+      return { path, size: source.size };
+    });
   }
 
   #save(key: string, object: StoredObject): void {
@@ -277,21 +431,14 @@ export class ObjectStore {
   }
 }
 
-/**
- * A file write stream whose errors are reported through `writeChunk` and `finished()` only. Without the
- * listener, a write still queued when the stream is destroyed (the client went away) would surface as an
- * uncaught 'error' event and take the process down.
- */
-export function quietWriteStream(path: string, options: { flags?: string; highWaterMark?: number }): WriteStream {
-  // Opened synchronously: with a lazy open, a failure path could unlink the file before the open created it.
-  const fd = openSync(path, options.flags ?? 'w');
-  return createWriteStream(path, { fd, ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }) }).on('error', () => undefined);
-}
-
-/** Writes with backpressure; throws the stream's error instead of waiting forever on a broken stream. */
-export async function writeChunk(out: WriteStream, chunk: Uint8Array): Promise<void> {
-  if (out.errored) throw out.errored;
-  if (!out.write(chunk)) await once(out, 'drain');
+/** A hard link (no bytes copied); a copy where the file system has no hard links. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw error;
+    copyFileSync(from, to);
+  }
 }
 
 /** Object names may hold any character, so files are named by a hash of bucket and name. */
