@@ -116,6 +116,18 @@ describe('many objects: CLI', () => {
     assert.equal(await readFile(join(dir, 'renamed.txt'), 'utf8'), 'notes');
   });
 
+  it('cp gs:// to gs:// copies inside GCS, with the same naming rules', async () => {
+    const run = await cli('cp', '-r', `${B}/web/site`, 'gs://cli-many-backup/');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /Copied 3 objects/);
+    const { stdout } = await cli('ls', '-r', 'gs://cli-many-backup/');
+    assert.deepEqual(stdout.trim().split('\n').sort(), ['gs://cli-many-backup/site/css/a.css', 'gs://cli-many-backup/site/img/icons/i.png', 'gs://cli-many-backup/site/index.html']);
+    const one = await cli('cp', `${B}/web/site/index.html`, 'gs://cli-many-backup/home.html');
+    assert.equal(one.code, 0, one.stderr);
+    const info = await cli('stat', 'gs://cli-many-backup/home.html');
+    assert.match(info.stdout, /Size:\s+13 bytes/);
+  });
+
   it('rm: a prefix needs -r; --dry-run deletes nothing; rm -r deletes the tree', async () => {
     const refused = await cli('rm', `${B}/flat/`);
     assert.equal(refused.code, 2);

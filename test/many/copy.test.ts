@@ -1,7 +1,8 @@
 /**
  * Bucket-to-bucket copies speak `objects.rewrite` as GCS documents it: the client loops on `rewriteToken` until
  * `done`, sends no object bytes, and with skipExisting sends `ifGenerationMatch=0` (a 412 means "skipped").
- * Checked against a scripted transport (the emulator does not implement rewrite yet).
+ * Checked against a scripted transport, which makes the wire format explicit (test/many/library.test.ts copies
+ * through the emulator).
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { harness, seededBytes, type Harness, KiB } from '../transfer/helpers.js';
+import { harness, objectBytes, seededBytes, type Harness, KiB } from '../transfer/helpers.js';
 import type { ObjectOutcome } from '../../src/transfer/many/outcomes.js';
 
 const BUCKET = 'many-bucket';
@@ -198,6 +198,24 @@ describe('many objects: library', () => {
     assert.equal(summary.failed, 1);
     assert.match(summary.failures[0]?.error?.message ?? '', /nope\.bin/);
     await assert.rejects(tm.uploadMany(paths, `gs://${BUCKET}/x/`, { continueOnError: false }));
+  });
+
+  it('copies inside GCS: one object in several rewrite calls, a prefix with no-clobber, nothing through the client', async () => {
+    const tm = h.manager();
+    const big = seededBytes(3 * 1024 * KiB, 77);
+    await h.emulator.putObject('copy-src', 'in/big.bin', big);
+    await h.emulator.putObject('copy-src', 'in/sub/small.txt', 'small');
+    h.emulator.metrics.reset();
+    const one = await tm.copy('gs://copy-src/in/big.bin', 'gs://copy-dst/out/big.bin', { maxBytesRewrittenPerCall: 1024 * KiB });
+    assert.deepEqual([one.bytes, one.calls], [big.length, 3]);
+    assert.ok(h.emulator.metrics.snapshot().bytesOut < 16 * KiB, 'no object bytes went to the client (only JSON answers)');
+    assert.ok((await objectBytes(h.emulator, 'copy-dst', 'out/big.bin')).equals(big));
+    const many = await tm.copyMany('gs://copy-src/in/', 'gs://copy-dst/out/', { skipExisting: true });
+    assert.deepEqual({ objects: many.objects, skipped: many.skipped, failed: many.failed }, { objects: 1, skipped: 1, failed: 0 });
+    assert.equal((await objectBytes(h.emulator, 'copy-dst', 'out/sub/small.txt')).toString(), 'small');
+    const same = await tm.copyMany('gs://copy-src/in/', 'gs://copy-dst/out/', { skipIdentical: true });
+    assert.deepEqual({ objects: same.objects, skipped: same.skipped }, { objects: 0, skipped: 2 });
+    await assert.rejects(tm.copy('gs://copy-src/in/big.bin', 'gs://copy-dst/x', { maxBytesRewrittenPerCall: 1000 }), /multiple of 1048576/);
   });
 
   it('deletes a prefix (dry run first) and single objects', async () => {

@@ -19,6 +19,11 @@ import { skipChecks, type SkipOptions } from './transfer-options.js';
 
 export interface CopyOptions extends SkipOptions {
   signal?: AbortSignal;
+  /**
+   * Bytes GCS copies per rewrite call (a multiple of 1 MiB): smaller values make each call return sooner on
+   * copies across locations or storage classes. @default undefined (GCS decides)
+   */
+  maxBytesRewrittenPerCall?: number;
   retry?: RetryStrategy;
   timeout?: TimeoutOptions;
 }
@@ -45,6 +50,10 @@ export interface CopyManyOptions extends ManyOptions, SkipOptions {
 /** Copies one object (no bytes through the client). */
 export async function copyObject(context: ManyContext, source: ObjectSource, destination: ObjectSource, options: CopyOptions = {}): Promise<CopyResult> {
   skipChecks(options);
+  const perCall = options.maxBytesRewrittenPerCall;
+  if (perCall !== undefined && (!Number.isSafeInteger(perCall) || perCall < 1 || perCall % (1024 * 1024) !== 0)) {
+    throw new InvalidArgumentError(`Expected \`maxBytesRewrittenPerCall\` to be a positive multiple of 1048576, got \`${String(perCall)}\``);
+  }
   const from = parseObjectRef(source);
   const to = parseObjectRef(destination, 'destination');
   const call = { ...(options.signal ? { signal: options.signal } : {}), ...(options.retry ? { retry: options.retry } : {}), ...(options.timeout ? { timeout: options.timeout } : {}) };
@@ -71,6 +80,7 @@ export async function copyObject(context: ManyContext, source: ObjectSource, des
           ...(rewriteToken ? { rewriteToken } : {}),
           ...(options.skipExisting ? { ifGenerationMatch: '0' } : {}),
           ...(from.generation ? { sourceGeneration: from.generation } : {}),
+          ...(perCall ? { maxBytesRewrittenPerCall: perCall } : {}),
         },
         call,
       );

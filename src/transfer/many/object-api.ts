@@ -150,13 +150,14 @@ export async function rewriteStep(
   context: ManyContext,
   source: ObjectRef,
   destination: ObjectRef,
-  query: { rewriteToken?: string; ifGenerationMatch?: string; sourceGeneration?: string },
+  query: { rewriteToken?: string; ifGenerationMatch?: string; sourceGeneration?: string; maxBytesRewrittenPerCall?: number },
   options: CallOptions = {},
 ): Promise<RewriteStep> {
   const params = new URLSearchParams();
   if (query.rewriteToken !== undefined) params.set('rewriteToken', query.rewriteToken);
   if (query.ifGenerationMatch !== undefined) params.set('ifGenerationMatch', query.ifGenerationMatch);
   if (query.sourceGeneration !== undefined) params.set('sourceGeneration', query.sourceGeneration);
+  if (query.maxBytesRewrittenPerCall !== undefined) params.set('maxBytesRewrittenPerCall', String(query.maxBytesRewrittenPerCall));
   const destinationPath = context.endpoint.objectMetadataUrl(destination.bucket, destination.name).replace(/^.*\/storage\/v1\//, '');
   const search = params.toString();
   const url = `${context.endpoint.objectMetadataUrl(source.bucket, source.name)}/rewriteTo/${destinationPath}${search === '' ? '' : `?${search}`}`;
