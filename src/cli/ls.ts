@@ -12,8 +12,11 @@ import { formatSize } from './sizes.js';
 
 export const LS_SPEC: CommandSpec = {
   command: 'gcs-transfer ls',
-  usage: ['gcs-transfer ls [options] gs://BUCKET[/PREFIX]...'],
-  summary: 'Lists the objects under each prefix. Without -r, names below the next "/" are shown once, as gs://BUCKET/DIR/.',
+  usage: ['gcs-transfer ls [options] gs://BUCKET[/PREFIX|/WILDCARD]...'],
+  summary: [
+    'Lists the objects under each prefix. Without -r, names below the next "/" are shown once, as gs://BUCKET/DIR/.',
+    'A wildcard (* within a segment, ** across, ?, [...], {a,b}) lists every object it matches.',
+  ].join('\n'),
   flags: {
     long: { type: 'boolean', short: 'l', description: 'Show size, update time and name, then a total' },
     recursive: { type: 'boolean', short: 'r', description: 'List every object under the prefix, however deep' },
@@ -21,7 +24,14 @@ export const LS_SPEC: CommandSpec = {
     ...OUTPUT_FLAGS,
   },
   positionals: { min: 1, max: Number.MAX_SAFE_INTEGER },
-  epilogue: ['Examples:', '  gcs-transfer ls gs://my-bucket/logs/', '  gcs-transfer ls -l -r gs://my-bucket/data/2026-01', '', EXIT_CODES_HELP].join('\n'),
+  epilogue: [
+    'Examples:',
+    '  gcs-transfer ls gs://my-bucket/logs/',
+    '  gcs-transfer ls -l -r gs://my-bucket/data/2026-01',
+    "  gcs-transfer ls 'gs://my-bucket/logs/2026-*/**.parquet'",
+    '',
+    EXIT_CODES_HELP,
+  ].join('\n'),
 };
 
 export function runLs(argv: readonly string[], io: CliIo): Promise<number> {
@@ -36,9 +46,14 @@ export function runLs(argv: readonly string[], io: CliIo): Promise<number> {
       requireCloudUrl(url, 'ls');
       const bucket = /^gs:\/\/([^/]+)/.exec(url)?.[1] ?? '';
       let path = url.slice(`gs://${bucket}/`.length);
+      // A wildcard lists what matches it (the service filters: GCS's matchGlob), however deep.
+      const wildcard = /[*?[{]/.test(path);
+      const glob = wildcard ? { matchGlob: path } : {};
+      if (wildcard) path = path.slice(0, path.search(/[*?[{]/));
       // `ls gs://b/dir` shows what is in dir/, as a shell's ls does for a directory.
-      if (!recursive && path !== '' && !path.endsWith('/') && (await onlyADirectory(url))) path += '/';
-      for await (const page of tm.list(`gs://${bucket}/${path}`, { ...(recursive ? {} : { delimiter: '/' }), ...(signal ? { signal } : {}) })) {
+      else if (!recursive && path !== '' && !path.endsWith('/') && (await onlyADirectory(url))) path += '/';
+      const delimiter = recursive || wildcard ? {} : { delimiter: '/' };
+      for await (const page of tm.list(`gs://${bucket}/${path}`, { ...delimiter, ...glob, ...(signal ? { signal } : {}) })) {
         const lines: string[] = [];
         for (const prefix of page.prefixes) {
           lines.push(json ? JSON.stringify({ prefix: `gs://${bucket}/${prefix}` }) : long ? `${''.padStart(12)}  ${''.padEnd(24)}  gs://${bucket}/${prefix}` : `gs://${bucket}/${prefix}`);

@@ -78,6 +78,8 @@ describe('many objects: CLI', () => {
     const top = await cli('ls', `${B}/web/site`);
     assert.equal(top.code, 0, top.stderr);
     assert.deepEqual(top.stdout.trim().split('\n').sort(), [`${B}/web/site/css/`, `${B}/web/site/img/`, `${B}/web/site/index.html`]);
+    const wild = await cli('ls', `${B}/web/**.{css,png}`);
+    assert.deepEqual(wild.stdout.trim().split('\n').sort(), [`${B}/web/site/css/a.css`, `${B}/web/site/img/icons/i.png`]);
     const long = await cli('ls', '-l', '-r', `${B}/web/`);
     assert.match(long.stdout, /TOTAL: 3 objects, 3019 bytes/);
     const css = await cli('stat', `${B}/web/site/css/a.css`);

@@ -39,6 +39,11 @@ export interface ListOptions extends CallOptions {
   delimiter?: string;
   /** Objects per page, 1–1000. @default 1000 */
   pageSize?: number;
+  /**
+   * Only names matching this glob, filtered by the service (GCS's `matchGlob`: `*` within a segment, `**`
+   * across segments, `?`, `[…]`, `{a,b}`). @default undefined
+   */
+  matchGlob?: string;
 }
 
 /** Pages of a listing, asked for one at a time. */
@@ -55,6 +60,7 @@ export async function* listPages(context: ManyContext, bucket: string, options: 
       {
         ...(options.prefix ? { prefix: options.prefix } : {}),
         ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+        ...(options.matchGlob ? { matchGlob: options.matchGlob } : {}),
         ...(pageToken ? { pageToken } : {}),
         maxResults: pageSize,
       },

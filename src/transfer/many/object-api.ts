@@ -46,6 +46,8 @@ export interface ListPageQuery {
   prefix?: string;
   delimiter?: string;
   pageToken?: string;
+  /** Server-side filter in GCS's `matchGlob` syntax (`*`, `**`, `?`, `[…]`, `{a,b}`). */
+  matchGlob?: string;
   /** Objects per page (GCS caps it at 1000). */
   maxResults?: number;
 }
@@ -90,6 +92,7 @@ export async function listPage(context: ManyContext, bucket: string, query: List
   if (query.prefix) params.set('prefix', query.prefix);
   if (query.delimiter) params.set('delimiter', query.delimiter);
   if (query.pageToken) params.set('pageToken', query.pageToken);
+  if (query.matchGlob) params.set('matchGlob', query.matchGlob);
   if (query.maxResults !== undefined) params.set('maxResults', String(query.maxResults));
   const url = `${bucketUrl(context, bucket)}?${params.toString()}`;
   return call(
