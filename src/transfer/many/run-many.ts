@@ -82,7 +82,8 @@ export async function runMany<T extends ManyItem>(
     progress.listed = true;
     emit();
   }
-  const settle = (outcome: ObjectOutcome): void => {
+  /** `size` of a skipped object counts as done in the progress, so the display reaches its total. */
+  const settle = (outcome: ObjectOutcome, size: number): void => {
     progress.objectsDone++;
     if (outcome.status === 'done') {
       summary.objects++;
@@ -90,8 +91,7 @@ export async function runMany<T extends ManyItem>(
     } else if (outcome.status === 'skipped') {
       summary.skipped++;
       progress.skipped++;
-      // A skipped object's bytes count as done, so the bar reaches its total.
-      progress.bytesDone += outcome.bytes;
+      progress.bytesDone += size;
     } else {
       summary.failed++;
       progress.failed++;
@@ -114,18 +114,22 @@ export async function runMany<T extends ManyItem>(
         },
       };
       const base = { operation, source: item.source, destination: item.destination };
+      let outcome: ObjectOutcome;
       try {
         const result = await task(item, tools);
         tools.progress(result.status === 'done' ? result.bytes : 0);
-        settle(result.status === 'done' ? { ...base, status: 'done', bytes: result.bytes } : { ...base, status: 'skipped', bytes: item.size, reason: result.reason });
+        outcome = result.status === 'done' ? { ...base, status: 'done', bytes: result.bytes } : { ...base, status: 'skipped', bytes: 0, reason: result.reason };
       } catch (error) {
         tools.progress(0);
         const errorClass = classifyError(error);
         // An abort is the job's, not this object's: it ends the call instead of counting as a failure.
         if (errorClass === 'aborted' && signal.aborted) throw error;
-        settle({ ...base, status: 'failed', bytes: 0, error: error instanceof Error ? error : new Error(String(error)), errorClass });
+        settle({ ...base, status: 'failed', bytes: 0, error: error instanceof Error ? error : new Error(String(error)), errorClass }, item.size);
         if (!continueOnError) throw error;
+        return;
       }
+      // Outside the try: a throwing onObject is the caller's bug, not this object's failure.
+      settle(outcome, item.size);
     },
     { concurrency: options.concurrency ?? DEFAULT_MANY_CONCURRENCY, ...(options.signal ? { signal: options.signal } : {}) },
   );
