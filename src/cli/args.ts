@@ -62,7 +62,9 @@ export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): Pa
     const expected =
       spec.positionals.min === spec.positionals.max
         ? `${spec.positionals.min}`
-        : `${spec.positionals.min} to ${spec.positionals.max}`;
+        : spec.positionals.max >= Number.MAX_SAFE_INTEGER
+          ? `at least ${spec.positionals.min}`
+          : `${spec.positionals.min} to ${spec.positionals.max}`;
     throw new InvalidArgumentError(
       `expected ${expected} argument${spec.positionals.max === 1 ? '' : 's'}, got ${count}` +
         (count > 0 ? ` (${parsed.positionals.map((p) => `'${p}'`).join(' ')})` : '') +

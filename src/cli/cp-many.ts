@@ -32,6 +32,24 @@ export const CP_MANY_SPEC: CommandSpec = {
     ...CP_SPEC.usage,
     'gcs-transfer cp [-r] [-n] [options] SRC... DST',
   ],
+  summary: [
+    CP_SPEC.summary,
+    '',
+    'With several sources, -r, wildcards (* within a segment, ** across segments, ?, [...]), -n or gs:// on both',
+    'sides, cp copies many objects on one scheduler: one progress line, failures listed, exit code 3 if any failed.',
+    'Names follow gcloud storage cp: into a directory or prefix (DST ending in /, a bucket, an existing directory,',
+    'or any many-object copy) a file keeps its name; -r DIR and -r gs://b/PREFIX keep their last segment',
+    '(DST/DIR/...); a wildcard keeps the path below the directory holding its first wildcard.',
+  ].join('\n'),
+  epilogue: [
+    'Many-object examples:',
+    '  gcs-transfer cp -r ./checkpoint gs://my-bucket/models/     # -> models/checkpoint/...',
+    "  gcs-transfer cp 'gs://my-bucket/logs/2026-*/*.log' ./logs/  # -> logs/2026-01/x.log",
+    '  gcs-transfer cp -n a.csv b.csv gs://my-bucket/in/           # no-clobber',
+    '  gcs-transfer cp -r gs://my-bucket/data gs://backup-bucket/  # copied inside GCS',
+    '',
+    CP_SPEC.epilogue ?? '',
+  ].join('\n'),
   flags: {
     ...CP_SPEC.flags,
     recursive: { type: 'boolean', short: 'r', description: 'Copy directories and prefixes with everything under them' },
@@ -40,7 +58,8 @@ export const CP_MANY_SPEC: CommandSpec = {
     ...MANY_FLAGS,
     'max-connections': CONNECTION_FLAGS['max-connections'] as NonNullable<(typeof CONNECTION_FLAGS)['max-connections']>,
   },
-  positionals: { min: 2, max: Number.MAX_SAFE_INTEGER },
+  // Counted by isManyCopy, so that too few arguments get the single-object form's message.
+  positionals: { min: 0, max: Number.MAX_SAFE_INTEGER },
 };
 
 const MANY_ONLY_FLAGS = ['recursive', 'no-clobber', 'skip-identical', 'objects', 'continue-on-error', 'fail-fast', 'metadata', 'cache-control', 'content-disposition', 'content-encoding', 'max-connections'];
@@ -51,9 +70,12 @@ const MANY_ONLY_FLAGS = ['recursive', 'no-clobber', 'skip-identical', 'objects',
  */
 export function isManyCopy(argv: readonly string[]): boolean {
   const parsed = parseCommandLine(CP_MANY_SPEC, argv);
-  if (booleanFlag(parsed, 'help')) return false;
+  // The help of the many-object form covers every cp flag.
+  if (booleanFlag(parsed, 'help')) return true;
   const { positionals } = parsed;
-  if (positionals.length !== 2) return true;
+  // Fewer than two arguments: the single-object form says what is missing.
+  if (positionals.length < 2) return false;
+  if (positionals.length > 2) return true;
   if (MANY_ONLY_FLAGS.some((flag) => parsed.values[flag] !== undefined)) return true;
   const [source = '', destination = ''] = positionals;
   if (source.startsWith('gs://') && destination.startsWith('gs://')) return true;
@@ -89,7 +111,7 @@ export function runCpMany(argv: readonly string[], io: CliIo): Promise<number> {
         summary = addSummaries(summary, await step(tm, base));
         progress.nextCall();
       }
-      return reportMany(io, 'gcs-transfer cp', 'Copied', { ...summary, failures: summary.failures }, output, progress);
+      return reportMany(io, 'gcs-transfer cp', 'Copied', summary, output, progress);
     },
     perObjectConcurrency,
   );

@@ -52,6 +52,11 @@ export class ManyProgressRenderer {
     this.#last = undefined;
   }
 
+  /** Whether notes reach the user (then the final report need not repeat them). */
+  get showsNotes(): boolean {
+    return this.#mode !== 'none';
+  }
+
   /** Prints a line above the display (a failure as it happens). */
   note(message: string): void {
     if (this.#mode === 'none') return;

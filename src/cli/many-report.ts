@@ -1,6 +1,7 @@
 /**
  * The end of a many-object command: a summary line (objects, bytes, skipped, failed, time, rate), the failures
- * listed one per line with their reason, and the exit code — 3 (transfer failed) when any object failed, even
+ * listed one per line with their reason (unless the progress display printed them as they happened), and the
+ * exit code — 3 (transfer failed) when any object failed, even
  * though every other object was transferred. With `--json`, one JSON line per failure and one for the summary.
  */
 import { serializeError } from '../errors.js';
@@ -52,7 +53,8 @@ export function reportMany(
     io.stdout.write(`${JSON.stringify({ ok: code === ExitCode.Ok, exitCode: code, ...totals })}\n`);
     return code;
   }
-  for (const failure of summary.failures) io.stderr.write(`${command}: ${failureLine(failure)}\n`);
+  // Failures already printed as they happened are not repeated.
+  if (!progress?.showsNotes) for (const failure of summary.failures) io.stderr.write(`${command}: ${failureLine(failure)}\n`);
   if (summary.failed > summary.failures.length) {
     io.stderr.write(`${command}: … and ${summary.failed - summary.failures.length} more failures\n`);
   }

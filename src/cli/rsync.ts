@@ -69,7 +69,7 @@ export function runRsync(argv: readonly string[], io: CliIo): Promise<number> {
         },
         ...(io.signal ? { signal: io.signal } : {}),
       });
-      const code = reportMany(io, 'gcs-transfer rsync', dryRun ? 'Would copy (dry run)' : 'Copied', { ...result.transfer, failures: [] }, output, progress);
+      const code = reportMany(io, 'gcs-transfer rsync', dryRun ? 'Would copy (dry run)' : 'Copied', { ...result.transfer, failures: [...result.transfer.failures, ...(result.deleted?.failures ?? [])] }, output, progress);
       if (result.deleted) {
         const deleted = result.deleted;
         if (!output.quiet && !output.json) {

@@ -188,6 +188,28 @@ describe('many objects: CLI', () => {
     assert.deepEqual(await tree(join(dir, 'hostile')), ['in/ok.txt']);
   });
 
+  it('local wildcards upload what they match, named from the directory holding the first wildcard', async () => {
+    const run = await cli('cp', 'site/**.css', 'site/*.html', `${B}/glob/`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await names(`${B}/glob/`), [`${B}/glob/css/a.css`, `${B}/glob/index.html`]);
+  });
+
+  it('every new command has --help, and the top level lists them', async () => {
+    for (const command of ['ls', 'stat', 'rm', 'rsync']) {
+      const help = await cli(command, '--help');
+      assert.equal(help.code, 0, command);
+      assert.match(help.stdout, new RegExp(`Usage: gcs-transfer ${command}`));
+      assert.match(help.stdout, /Exit codes:/);
+    }
+    const cpHelp = await cli('cp', '--help');
+    assert.match(cpHelp.stdout, /--endpoint/);
+    const stdout = new PassThrough();
+    const out: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    await runCli(['--help'], { stdin: Readable.from([]), stdout, stderr: new PassThrough(), env: {}, cwd: dir });
+    for (const command of ['ls', 'stat', 'rm', 'rsync']) assert.match(Buffer.concat(out).toString(), new RegExp(`^  ${command} `, 'm'));
+  });
+
   it('usage errors: a directory without -r, local-to-local, bad --objects', async () => {
     assert.equal((await cli('cp', 'site', `${B}/x/`, 'notes.txt')).code, 2);
     const noR = await cli('cp', 'site', 'notes.txt', `${B}/x/`);
