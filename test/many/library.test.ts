@@ -136,7 +136,10 @@ describe('many objects: library', () => {
 
   it('lists a prefix of 10,000 objects in pages and downloads a wildcard of it', async () => {
     const bucket = 'ten-thousand';
-    for (let i = 0; i < 10_000; i++) await h.emulator.putObject(bucket, `p/${String(i).padStart(5, '0')}`, 'x');
+    // Stored straight through the emulator's API, 100 at a time: the listing, not the setup, is under test.
+    for (let i = 0; i < 10_000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => h.emulator.putObject(bucket, `p/${String(i + j).padStart(5, '0')}`, 'x')));
+    }
     const tm = h.manager();
     let pages = 0;
     let objects = 0;
