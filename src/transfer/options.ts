@@ -59,7 +59,8 @@ export interface TransferManagerOptions {
    */
   chunkSize?: number;
   /**
-   * Requests in flight per transfer (ranges or parts), 1–256.
+   * Requests in flight per transfer (ranges or parts), 1–256. Every transfer of the manager together stays
+   * within `maxConnections`, so a value above it only helps when the transfer runs alone and it is raised too.
    * @default 16
    */
   concurrency?: number;
