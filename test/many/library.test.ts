@@ -226,6 +226,11 @@ describe('many objects: library', () => {
     assert.equal(summary.failed, 1);
     assert.match(summary.failures[0]?.error?.message ?? '', /nope\.bin/);
     await assert.rejects(tm.uploadMany(paths, `gs://${BUCKET}/x/`, { continueOnError: false }));
+    // Options every object would refuse are one clear error before anything starts.
+    await assert.rejects(tm.uploadMany(paths, `gs://${BUCKET}/x/`, { chunkSize: 0 }), { code: 'ERR_GCS_INVALID_ARG', message: /chunkSize/ });
+    await assert.rejects(tm.uploadMany(paths, `gs://${BUCKET}/x/`, { metadata: { 'bad key': 'v' } }), /metadata/);
+    await assert.rejects(tm.downloadMany(`gs://${BUCKET}/up/`, join(h.dir, 'x'), { concurrency: 0 }), /concurrency/);
+    await assert.rejects(tm.uploadMany(paths, 'not-a-url'), /gs:\/\/bucket/);
   });
 
   it('copies inside GCS: one object in several rewrite calls, a prefix with no-clobber, nothing through the client', async () => {

@@ -15,7 +15,7 @@ import { getObjectInfo } from './object-api.js';
 import type { ManyOptions, ManySummary } from './outcomes.js';
 import { checkManyOptions, runMany, type ManyItem, type TaskResult, type TaskTools } from './run-many.js';
 import { DestinationTree, safeLocalPath } from './safe-path.js';
-import { skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
+import { checkPerObjectOptions, skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
 
 export interface DownloadManyOptions
   extends ManyOptions,
@@ -49,6 +49,7 @@ interface DownloadItem extends ManyItem {
 export async function downloadMany(context: ManyContext, source: CloudSource, destDir: string, options: DownloadManyOptions = {}): Promise<ManySummary> {
   checkManyOptions(options);
   skipChecks(options);
+  checkPerObjectOptions(context.defaults, options);
   if (typeof destDir !== 'string' || destDir === '') {
     throw new InvalidArgumentError(`Expected \`destDir\` to be a directory path, got \`${String(destDir)}\``);
   }

@@ -3,7 +3,7 @@
  * options they share.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import type { TransferOptions } from '../options.js';
+import { metadataHeaders, objectFields, resolveTransfer, type TransferDefaults, type TransferOptions, type TransferUploadOptions } from '../options.js';
 
 export interface SkipOptions {
   /**
@@ -55,4 +55,30 @@ export function transferOptions(
     ...(options.retry === undefined ? {} : { retry: options.retry }),
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
   };
+}
+
+/**
+ * Validates, once before the job starts, the options every object would otherwise refuse one by one (a bad
+ * `chunkSize` must be one clear error, not a thousand failed objects).
+ */
+export function checkPerObjectOptions(
+  defaults: TransferDefaults,
+  options: Pick<TransferOptions, 'chunkSize' | 'checksum' | 'requireValidation' | 'retry' | 'timeout'>,
+  upload?: Pick<TransferUploadOptions, 'contentType' | 'metadata' | 'cacheControl' | 'contentDisposition' | 'contentEncoding'>,
+): void {
+  const { chunkSize, checksum, requireValidation, retry, timeout } = options;
+  resolveTransfer(defaults, {
+    ...(chunkSize === undefined ? {} : { chunkSize }),
+    ...(checksum === undefined ? {} : { checksum }),
+    ...(requireValidation === undefined ? {} : { requireValidation }),
+    ...(retry === undefined ? {} : { retry }),
+    ...(timeout === undefined ? {} : { timeout }),
+  });
+  if (!upload) return;
+  const { contentType } = upload;
+  if (contentType !== undefined && (typeof contentType !== 'string' || contentType === '' || /[\r\n]/.test(contentType))) {
+    throw new InvalidArgumentError(`Expected \`contentType\` to be a non-empty single-line string, got \`${String(contentType)}\``);
+  }
+  metadataHeaders(upload.metadata);
+  objectFields(upload);
 }

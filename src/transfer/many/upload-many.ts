@@ -13,7 +13,7 @@ import { parseCloudUrl } from './listing.js';
 import { expandLocalSource, type LocalFile, type LocalSource } from './local-source.js';
 import type { ManyOptions, ManySummary } from './outcomes.js';
 import { checkManyOptions, runMany, type ManyItem, type TaskResult } from './run-many.js';
-import { skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
+import { checkPerObjectOptions, skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
 
 export interface UploadManyOptions
   extends ManyOptions,
@@ -39,6 +39,7 @@ interface UploadItem extends ManyItem {
 export async function uploadMany(context: ManyContext, source: LocalSource, destination: string, options: UploadManyOptions = {}): Promise<ManySummary> {
   checkManyOptions(options);
   skipChecks(options);
+  checkPerObjectOptions(context.defaults, options, options);
   const location = parseCloudUrl(destination, 'destination');
   const prefix = location.path === '' || location.path.endsWith('/') ? location.path : `${location.path}/`;
   async function* items(): AsyncGenerator<UploadItem> {
