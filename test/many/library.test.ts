@@ -155,6 +155,25 @@ describe('many objects: library', () => {
     assert.deepEqual(rolled, ['p/']);
     const summary = await tm.downloadMany(`gs://${bucket}/p/0999*`, join(h.dir, 'tenk'), { lookahead: 16 });
     assert.equal(summary.objects, 10);
+    // Listing and transferring overlap, lazily: the first object finishes after one page has been listed, and
+    // stopping there leaves the other nine pages unrequested (nothing holds the 10,000 entries).
+    h.emulator.metrics.reset();
+    const controller = new AbortController();
+    let pagesAtFirstObject = -1;
+    await assert.rejects(
+      tm.downloadMany(`gs://${bucket}/p/`, join(h.dir, 'tenk-lazy'), {
+        lookahead: 16,
+        concurrency: 2,
+        signal: controller.signal,
+        onObject: () => {
+          if (pagesAtFirstObject < 0) pagesAtFirstObject = h.emulator.metrics.snapshot().requests['object-list'];
+          controller.abort();
+        },
+      }),
+      { name: 'AbortError' },
+    );
+    assert.equal(pagesAtFirstObject, 1);
+    assert.ok(h.emulator.metrics.snapshot().requests['object-list'] <= 2);
   });
 
   it('backs off when the service throttles (429) and still moves every object', async () => {
