@@ -3,6 +3,18 @@
  * a worker thread) it takes a slot from the manager-wide {@link RequestBudget}, and gives it back with the
  * answer's status once the response body is consumed. Jobs keep their own per-call `concurrency` cap; the
  * budget is what makes 50 concurrent calls share one `maxConnections` instead of competing blindly.
+ *
+ * The contract, for whoever writes a job:
+ * - Requests on the manager's main-thread transport need nothing: the TransferManager wraps that transport in a
+ *   ScheduledTransport, which holds a slot from `request()` until the body ends, closes or errors.
+ * - A request made elsewhere (a worker thread's own transport) runs inside
+ *   `withRequestSlot(context.requests, signal, () => pool.task(...), statusOf)`, with `context.requests` the
+ *   optional `RequestBudget` of the job's context (absent: no manager-wide limit, as in unit tests).
+ * - Take the job's own cap (its window slot, a buffer, a place in a reorder window) first and the budget slot
+ *   last, and hold the budget slot only while the request itself runs (never while waiting for anything else),
+ *   so slots cannot be held by work that waits on other work.
+ * - Release with the HTTP status the request ended with (the worker's error carries it): 429 and 503 make the
+ *   whole manager back off.
  */
 
 /** One request slot; release exactly once. */
