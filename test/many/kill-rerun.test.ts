@@ -66,4 +66,15 @@ describe('many objects: kill mid-job, then re-run', () => {
       assert.ok((await readFile(join(dest, 'up', name))).equals(seededBytes(SIZE, i)), name);
     }
   });
+
+  it('SIGINT stops a many-object download cleanly: exit 130, no partial file left behind', async () => {
+    const dest = join(h.dir, 'interrupted');
+    const run = startCli(['cp', '--endpoint', h.emulator.url, '-r', '--objects', '2', 'gs://kill-rerun/up', dest], { env: h.env });
+    const count = async (): Promise<number> => (await readdir(join(dest, 'up')).catch(() => [])).filter((n) => n.endsWith('.bin')).length;
+    const exit = await h.killWhen(run, async () => (await count()) >= 2, 'two files downloaded', 'SIGINT');
+    assert.equal(exit.code, 130, exit.stderr);
+    assert.match(exit.stderr, /interrupted|aborted/i);
+    const left = await readdir(join(dest, 'up'));
+    assert.deepEqual(left.filter((n) => n.includes('.partial')), []);
+  });
 });
