@@ -123,7 +123,10 @@ type Step = (tm: TransferManager, options: Record<string, unknown>) => Promise<M
 async function planCopies(sources: string[], destination: string, parsed: ParsedCommandLine, io: CliIo): Promise<Step[]> {
   const recursive = booleanFlag(parsed, 'recursive');
   const remoteDest = destination.startsWith('gs://');
-  if (stringFlag(parsed, 'content-type') !== undefined && !remoteDest) throw new InvalidArgumentError('--content-type applies to uploads only');
+  if (!remoteDest) {
+    const uploadOnly = ['content-type', 'metadata', 'cache-control', 'content-disposition', 'content-encoding'].filter((flag) => stringFlag(parsed, flag) !== undefined);
+    if (uploadOnly.length > 0) throw new InvalidArgumentError(`--${uploadOnly.join(', --')} ${uploadOnly.length === 1 ? 'applies' : 'apply'} to uploads only`);
+  }
   const localDest = remoteDest ? '' : resolve(io.cwd, destination);
   const destIsDir = !remoteDest && (await stat(localDest).then((s) => s.isDirectory(), () => false));
   const wildcard = (s: string): boolean => /[*?[]/.test(s.startsWith('gs://') ? s.replace(/^gs:\/\/[^/]*\/?/, '') : s);

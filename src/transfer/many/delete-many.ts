@@ -5,6 +5,7 @@
  */
 import pLimit from 'p-limit';
 import { NotFound, PreconditionFailed } from '../../errors.js';
+import { classifyError } from '../../scheduler/error-class.js';
 import { formatObjectRef, parseObjectRef, type ObjectSource } from '../object-ref.js';
 import type { ManyContext } from './context.js';
 import { cloudMatches } from './download-many.js';
@@ -79,7 +80,7 @@ async function deleteRefs(context: ManyContext, refs: readonly ObjectSource[], o
             outcome = { ...base, status: 'done' };
           } catch (error) {
             if (options.signal?.aborted) throw error;
-            outcome = { ...base, status: 'failed', error: error as Error };
+            outcome = { ...base, status: 'failed', error: error as Error, errorClass: classifyError(error) };
             if (options.continueOnError === false) {
               limit.clearQueue();
               throw error;
