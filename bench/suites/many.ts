@@ -11,10 +11,11 @@ import type { ManyCaseSpec } from '../cases/case.js';
 import { relateTo, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
 import { writeSeededFile } from '../data.js';
 import type { CaseRow } from '../results.js';
+import { DEFAULT_MANY_CONCURRENCY } from '../../src/transfer/many/run-many.js';
 import { GiB, KiB, shortSize } from '../units.js';
 
 /** Our objects in flight (the library's default for many-object calls). */
-const OUR_CONCURRENCY = 32;
+const OUR_CONCURRENCY = DEFAULT_MANY_CONCURRENCY;
 
 export interface ManySet {
   name: 'small' | 'mixed';

@@ -18,7 +18,7 @@ export const RM_SPEC: CommandSpec = {
   flags: {
     recursive: { type: 'boolean', short: 'r', description: 'Delete everything under each prefix' },
     'dry-run': { type: 'boolean', description: 'List what would be deleted; delete nothing' },
-    objects: { type: 'string', value: 'N', description: 'Deletes in flight at once (1-1024)', default: '32' },
+    objects: { type: 'string', value: 'N', description: 'Deletes in flight at once (1-1024)', default: '64' },
     ...CONNECTION_FLAGS,
     ...OUTPUT_FLAGS,
   },

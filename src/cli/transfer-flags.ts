@@ -8,7 +8,7 @@ import { booleanFlag, parseInteger, stringFlag, type FlagSpec, type ParsedComman
 import { parseDuration, parseSize } from './sizes.js';
 
 export const MANY_FLAGS: Record<string, FlagSpec> = {
-  objects: { type: 'string', value: 'N', description: 'Objects in flight at once (1-1024)', default: '32' },
+  objects: { type: 'string', value: 'N', description: 'Objects in flight at once (1-1024)', default: '64' },
   'continue-on-error': { type: 'boolean', short: 'c', description: 'Keep going after an object fails (the default; failures are listed, exit 3)' },
   'fail-fast': { type: 'boolean', description: 'Stop at the first object that fails' },
   metadata: { type: 'string', value: 'K=V[,K=V…]', description: 'Custom metadata of uploaded objects' },

@@ -11,7 +11,7 @@ import type { ManyContext } from './context.js';
 import { cloudMatches } from './download-many.js';
 import { deleteObjectCall, type CallOptions } from './object-api.js';
 import type { ManyOptions, ManySummary, ObjectOutcome } from './outcomes.js';
-import { checkManyOptions, runMany, type ManyItem } from './run-many.js';
+import { checkManyOptions, DEFAULT_MANY_CONCURRENCY, runMany, type ManyItem } from './run-many.js';
 
 export interface DeleteManyOptions extends ManyOptions, Pick<CallOptions, 'retry' | 'timeout'> {
   /** Report what would be deleted (outcomes `skipped`, reason `dry-run`) without deleting anything. @default false */
@@ -64,7 +64,7 @@ export async function deleteMany(
 async function deleteRefs(context: ManyContext, refs: readonly ObjectSource[], options: DeleteManyOptions, call: CallOptions): Promise<ManySummary> {
   const parsed = refs.map((ref) => parseObjectRef(ref));
   const started = performance.now();
-  const limit = pLimit(options.concurrency ?? 32);
+  const limit = pLimit(options.concurrency ?? DEFAULT_MANY_CONCURRENCY);
   const summary: ManySummary = { objects: 0, bytes: 0, skipped: 0, failed: 0, failures: [], elapsedMs: 0 };
   await Promise.all(
     parsed.map((ref) =>

@@ -66,8 +66,9 @@ export interface ManyOptions {
   signal?: AbortSignal;
   /**
    * Objects in flight at once for this call, 1–1024 (each large object still splits into ranges or parts, all
-   * within the manager's `maxConnections`).
-   * @default 32
+   * within the manager's `maxConnections`). As many as the default `maxConnections`: a small object is one
+   * request, and at 30 ms to the first byte only many of them in flight keep the link busy.
+   * @default 64
    */
   concurrency?: number;
   /**

@@ -10,7 +10,8 @@ import { largestFirst } from '../../scheduler/size-first.js';
 import { runSlidingWindow } from '../sliding-window.js';
 import { MAX_LISTED_FAILURES, type ManyOptions, type ManyProgress, type ManySummary, type ObjectOperation, type ObjectOutcome } from './outcomes.js';
 
-const DEFAULT_MANY_CONCURRENCY = 32;
+/** Objects in flight per many-object call (see ManyOptions.concurrency). */
+export const DEFAULT_MANY_CONCURRENCY = 64;
 const MAX_MANY_CONCURRENCY = 1024;
 const DEFAULT_LOOKAHEAD = 1000;
 const PROGRESS_INTERVAL_MS = 100;
