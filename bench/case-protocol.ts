@@ -25,6 +25,8 @@ export interface CaseMeasurement {
   samplesMs: number[];
   /** CPU seconds of the process during each measured iteration. */
   cpuSec: number[];
+  /** Seconds the main thread's event loop was busy during each measured iteration (`eventLoopUtilization`). */
+  mainBusySec: number[];
   /** tinybench's relative margin of error of the latency mean, in percent. */
   rme: number;
   /** Peak RSS sampled while this case ran (all iterations), MiB. */

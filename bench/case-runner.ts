@@ -50,6 +50,7 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
 
   const samplesMs: number[] = [];
   const cpuSec: number[] = [];
+  const mainBusySec: number[] = [];
   let externalMaxRssMiB: number | undefined;
   let costUnknown = false;
   const sampler = new RssSampler().start();
@@ -70,6 +71,7 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
       else if (benchCase.externalCost) costUnknown = true;
       samplesMs.push(cost.ms);
       cpuSec.push(cost.cpuSec + (external?.cpuSec ?? 0));
+      mainBusySec.push(cost.mainBusySec);
       send({ type: 'iteration', caseIndex, iteration, ms: cost.ms });
       return { overriddenDuration: cost.ms };
     },
@@ -91,6 +93,7 @@ async function measureCase(benchCase: BenchCase, caseIndex: number, request: Run
     bytes: benchCase.bytes,
     samplesMs,
     cpuSec,
+    mainBusySec,
     rme,
     sampledPeakRssMiB,
     ...(externalMaxRssMiB === undefined ? {} : { externalMaxRssMiB }),

@@ -35,7 +35,7 @@ Options:
   --endpoint URL          measure against this GCS endpoint instead of the emulator (profiles do not apply)
   --bucket NAME           bucket on --endpoint (required with it)
   --auth adc|none         credentials for --endpoint (default adc)
-  --out DIR               results folder (default bench/results/ in the project)
+  --out DIR               results folder (default bench/results/ in a checkout, ./gcs-transfer-bench-results when installed)
   --json                  print the results as JSON instead of the report
   --quiet                 no progress lines
   -h, --help              this text
@@ -111,6 +111,16 @@ export function parseBenchArgs(argv: string[]): { help: boolean; mode: Mode; ove
   return { help: Boolean(values.help), mode, overrides, json: Boolean(values.json), quiet: Boolean(values.quiet) };
 }
 
+/** Whether the peer library can be loaded from where the bench runs. */
+async function peerInstalled(): Promise<boolean> {
+  try {
+    await import('@google-cloud/storage');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the bench CLI; resolves the process exit code. */
 export async function runBenchCli(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseBenchArgs>;
@@ -127,6 +137,11 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   const progress = new ProgressReporter(process.stderr, !parsed.quiet);
+  // An installed package has no dev dependencies: the peer comparison needs @google-cloud/storage.
+  if (plan.suites.includes('peers') && !(await peerInstalled())) {
+    plan = { ...plan, suites: plan.suites.filter((suite) => suite !== 'peers') };
+    process.stderr.write('gcs-transfer bench: skipping the peers suite: @google-cloud/storage is not installed (npm install @google-cloud/storage to compare)\n');
+  }
   const run = await runBench(plan, progress);
 
   const outDir = resolve(plan.outDir);

@@ -12,7 +12,7 @@ import { runInChild } from './case-process.js';
 import type { CaseSpec, TargetSpec } from './cases/case.js';
 import type { ChildRuntime } from './child-module.js';
 import { writeSeededFile } from './data.js';
-import type { EmulatorProcess, EmulatorUsage } from './emulator-process.js';
+import { serverLoad, type EmulatorProcess, type EmulatorUsage } from './emulator-process.js';
 import { median } from './measure.js';
 import type { Plan } from './plan.js';
 import type { NetworkProfile, ProfileName } from './profiles.js';
@@ -131,14 +131,15 @@ export class BenchContext {
   async measure(env: TargetEnv | undefined, spec: CaseSpec, info: RowInfo, iterations: number): Promise<CaseRow | undefined> {
     const where = env ? env.name : 'cpu';
     const title = `${info.suite} · ${where} · ${info.label}`;
-    this.progress.start(`${title}: ${iterations} iteration(s)${this.plan.warmup ? ' + warm-up' : ''}`);
+    const warm = this.plan.warmup || needsWarmup(spec);
+    this.progress.start(`${title}: ${iterations} iteration(s)${warm ? ' + warm-up' : ''}`);
     const before = await env?.emulator?.usage();
-    const stopProgress = this.#watchProgress(env, title, spec, iterations, before);
+    const stopProgress = this.#watchProgress(env, title, spec, iterations + (warm ? 1 : 0), before);
     let measurement: CaseMeasurement;
     let maxRssMiB: number;
     try {
       const run = await runInChild(
-        { cases: [spec], iterations, warmup: this.plan.warmup ? 'each' : 'none' },
+        { cases: [spec], iterations, warmup: warm ? 'each' : 'none' },
         (message) => {
           if (message.type === 'iteration') {
             const rate = mibPerSec(caseBytes(spec), message.ms);
@@ -167,7 +168,7 @@ export class BenchContext {
       stopProgress();
     }
     const after = await env?.emulator?.usage();
-    const row = this.#row(env, info, measurement, maxRssMiB, before, after);
+    const row = this.#row(env, info, measurement, maxRssMiB, before, after, warm);
     this.rows.push(row);
     this.progress.line(`${title}: ${row.mibps.median.toFixed(1)} MiB/s (median of ${row.iterations})`);
     return row;
@@ -220,6 +221,7 @@ export class BenchContext {
     maxRssMiB: number,
     before: EmulatorUsage | undefined,
     after: EmulatorUsage | undefined,
+    warm: boolean,
   ): CaseRow {
     const rates = m.samplesMs.map((ms) => mibPerSec(m.bytes, ms));
     const row: CaseRow = {
@@ -234,17 +236,16 @@ export class BenchContext {
     // Another program's cost that could not be read is left blank rather than shown as the runner's own.
     if (!m.costUnknown) {
       row.cpuSecPerGiB = median(m.cpuSec.map((cpu) => cpu / (m.bytes / GiB)));
+      if (m.mainBusySec.length > 0) row.mainBusySecPerGiB = median(m.mainBusySec.map((busy) => busy / (m.bytes / GiB)));
       row.peakRssMiB = m.externalMaxRssMiB ?? maxRssMiB;
     }
     if (env?.capMiBps !== undefined) row.vsCap = row.mibps.median / env.capMiBps;
     if (before && after) {
-      const moved = m.bytes * (m.samplesMs.length + (this.plan.warmup ? 1 : 0));
-      row.emulatorCpuSecPerGiB = (after.cpuSec - before.cpuSec) / (moved / GiB);
-      const wallSec = after.atSec - before.atSec;
-      if (wallSec > 0) {
-        row.emulatorLoopBusy = (after.loopBusySec - before.loopBusySec) / wallSec;
-        if (row.emulatorLoopBusy >= SERVER_BOUND_LOOP_BUSY) row.note = notes(row.note, 'server-bound');
-      }
+      const moved = m.bytes * (m.samplesMs.length + (warm ? 1 : 0));
+      const load = serverLoad(before, after, moved);
+      row.emulatorCpuSecPerGiB = load.cpuSecPerGiB;
+      if (load.loopBusy !== undefined) row.emulatorLoopBusy = load.loopBusy;
+      if (load.serverBound) row.note = notes(row.note, 'server-bound');
     }
     return row;
   }
@@ -253,7 +254,7 @@ export class BenchContext {
   #watchProgress(env: TargetEnv | undefined, title: string, spec: CaseSpec, iterations: number, before: EmulatorUsage | undefined): () => void {
     const emulator = env?.emulator;
     if (!emulator || !before || !this.progress.interactive) return () => undefined;
-    const total = caseBytes(spec) * (iterations + (this.plan.warmup ? 1 : 0));
+    const total = caseBytes(spec) * iterations;
     const counter = spec.kind === 'upload' ? 'bytesIn' : 'bytesOut';
     const start = before[counter];
     const timer = setInterval(() => {
@@ -283,10 +284,25 @@ export function relateTo(rows: readonly CaseRow[], baseMethod: string): void {
 }
 
 /**
- * An emulator event loop busy this much of a case's wall time was the bottleneck: a client cannot go faster
- * than a server that never waits for it.
+ * Whether a case always gets an unmeasured warm-up: the engine's (its first iteration would also start the
+ * worker threads, tens of milliseconds once per process) and the bare clients it is compared with per GiB (so
+ * both sides of a ratio are measured warm).
  */
-export const SERVER_BOUND_LOOP_BUSY = 0.85;
+function needsWarmup(spec: CaseSpec): boolean {
+  return (spec.kind === 'download' || spec.kind === 'upload') && (spec.method.startsWith('tm-') || spec.method.startsWith('bare-'));
+}
+
+/**
+ * Sets `cpuVsBare` on each engine row that has its bare-client baseline among `rows`: `pairs` maps an engine
+ * method to the bare method doing the same work.
+ */
+export function relateCpuToBare(rows: readonly CaseRow[], pairs: Readonly<Record<string, string>>): void {
+  for (const row of rows) {
+    const bareMethod = pairs[row.method];
+    const bare = bareMethod === undefined ? undefined : rows.find((r) => r.method === bareMethod);
+    if (bare?.cpuSecPerGiB !== undefined && row.cpuSecPerGiB !== undefined) row.cpuVsBare = row.cpuSecPerGiB / bare.cpuSecPerGiB;
+  }
+}
 
 /** Joins the notes that apply into a row's `note` ('' when none do). */
 export function notes(...parts: (string | undefined)[]): string {

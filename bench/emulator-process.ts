@@ -40,6 +40,20 @@ export interface EmulatorUsage {
   bytesOut: number;
 }
 
+/**
+ * An emulator main thread whose CPU time reached this share of a case's wall time was the bottleneck: a client
+ * cannot go faster than a server that never waits for it.
+ */
+export const SERVER_BOUND_LOOP_BUSY = 0.85;
+
+/** What the emulator spent on a case, from its usage before and after and the bytes the case moved. */
+export function serverLoad(before: EmulatorUsage, after: EmulatorUsage, bytesMoved: number): { cpuSecPerGiB: number; loopBusy: number | undefined; serverBound: boolean } {
+  const cpuSecPerGiB = (after.cpuSec - before.cpuSec) / (bytesMoved / 1024 ** 3);
+  const wallSec = after.atSec - before.atSec;
+  const loopBusy = wallSec > 0 ? (after.loopBusySec - before.loopBusySec) / wallSec : undefined;
+  return { cpuSecPerGiB, loopBusy, serverBound: loopBusy !== undefined && loopBusy >= SERVER_BOUND_LOOP_BUSY };
+}
+
 export class EmulatorProcess {
   readonly url: string;
   readonly profile: NetworkProfile;

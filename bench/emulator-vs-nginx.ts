@@ -1,5 +1,5 @@
 /**
- * Issue 2, point 9: is the emulator fast enough not to be the bottleneck? Serves one object (1 GiB by
+ * Is the emulator fast enough not to be the bottleneck? Serves one object (1 GiB by
  * default) from the emulator and the same file from Debian's nginx (sendfile on), downloads each with curl
  * several times, alternating, and prints the median MiB/s of both and their ratio (target ≥ 80 %).
  *

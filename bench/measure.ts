@@ -63,6 +63,12 @@ export interface IterationCost {
   ms: number;
   /** CPU seconds the process spent during the iteration. */
   cpuSec: number;
+  /**
+   * Seconds the main thread's event loop was busy (`performance.eventLoopUtilization()`): what the engine
+   * leaves on the thread its caller's own work runs on. On a loaded machine it also counts time the busy
+   * thread waited for a core, so compare it between cases of one run.
+   */
+  mainBusySec: number;
 }
 
 /**
@@ -71,11 +77,13 @@ export interface IterationCost {
  */
 export async function measureIteration(fn: () => Promise<void>): Promise<IterationCost> {
   const cpuStart = process.cpuUsage();
+  const eluStart = performance.eventLoopUtilization();
   const start = performance.now();
   await fn();
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
-  return { ms, cpuSec: (cpu.user + cpu.system) / 1e6 };
+  const elu = performance.eventLoopUtilization(eluStart);
+  return { ms, cpuSec: (cpu.user + cpu.system) / 1e6, mainBusySec: elu.active / 1000 };
 }
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */

@@ -4,12 +4,13 @@
  * - `default` (`npm run bench`, no flags): must finish in under 3 minutes on a 2-core machine, so the headline
  *   suites use a 256 MiB object (64 MiB for single streams on the shaped profile), the peer comparison runs on
  *   loopback only, and the sweep is a 3 × 3 grid on the realistic profile, where tuning matters;
- * - `full` (`--full`): the 1 GiB object of issue 5, a warm-up before every case, the whole 5 × 5 grid, the
+ * - `full` (`--full`): the 1 GiB object of the targets, a warm-up before every case, the whole 5 × 5 grid, the
  *   peer comparison on both profiles (about 15 minutes on 2 cores);
  * - `quick` (`--quick`): tiny sizes, one iteration; it runs inside the test suite so the harness cannot rot.
  *
  * Any explicit flag (`--size`, `--iterations`, `--suite`, `--profile`...) overrides the preset.
  */
+import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../src/errors.js';
 import { PROFILES, type NetworkProfile } from './profiles.js';
@@ -25,6 +26,15 @@ export interface SweepPlan {
   chunkSizes: number[];
   concurrencies: number[];
   iterations: number;
+}
+
+/**
+ * Next to this file in a checkout, whatever the working directory (bench/results/ is git-ignored); in the
+ * working directory when the bench runs from an installed package (never inside node_modules).
+ */
+function defaultOutDir(): string {
+  const here = fileURLToPath(new URL('./results', import.meta.url));
+  return here.split(sep).includes('node_modules') ? resolve('gcs-transfer-bench-results') : here;
 }
 
 /** A user-given GCS endpoint instead of the emulator. */
@@ -117,8 +127,7 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
     chunkSize: defaults.chunkSize,
     concurrency: defaults.concurrency,
     seed: 'gcs-transfer-bench-v1',
-    // Next to this file, whatever the working directory (bench/results/ is git-ignored).
-    outDir: fileURLToPath(new URL('./results', import.meta.url)),
+    outDir: defaultOutDir(),
   };
   switch (mode) {
     case 'quick':

@@ -38,7 +38,7 @@ export const PROFILES: Readonly<Record<ProfileName, NetworkProfile>> = {
       'A cloud VM talking to GCS: one stream is held to a fraction of the link by per-flow limits and TCP ' +
       'window growth, so the aggregate is 10 streams wide and one stream reaches at most 10 % of it. 30 ms ' +
       'to the first byte is a typical GCS time-to-first-byte from a VM in the same region. The absolute ' +
-      'numbers are half of the 40/400 MiB/s suggested in issue 5 because this 2-core machine cannot serve ' +
+      'numbers are half of the 40/400 MiB/s of the fast profile because this 2-core machine cannot serve ' +
       '400 MiB/s through the shaped emulator: a client that only discards bytes got 350 MiB/s (87 %) of a ' +
       '400 MiB/s cap but 185-196 MiB/s (93-98 %) of a 200 MiB/s cap. The 10:1 ratio that makes the profile ' +
       'interesting is kept. Uploads are further limited by the emulator itself: CompleteMultipartUpload ' +
@@ -50,7 +50,7 @@ export const PROFILES: Readonly<Record<ProfileName, NetworkProfile>> = {
     name: 'fast',
     summary: '40 MiB/s per connection, 400 MiB/s total, 30 ms to first byte (not in the default run)',
     rationale:
-      "Issue 5's example numbers, for machines with 4 or more cores. On 2 cores the emulator's pacing and the " +
+      "The targets' example numbers, for machines with 4 or more cores. On 2 cores the emulator's pacing and the " +
       'client together cannot sustain 400 MiB/s, so results there describe the CPU, not the profile.',
     shaping: { perConnectionBytesPerSec: 40 * MiB, aggregateBytesPerSec: 400 * MiB, firstByteDelayMs: 30 },
     capMiBps: 400,

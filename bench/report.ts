@@ -103,7 +103,7 @@ const BASELINES: Record<SuiteName, string> = {
 
 /** The case rows of one suite × profile as a table. */
 export function caseTable(rows: readonly CaseRow[]): string {
-  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '× base', '% cap', 'CPU s/GiB', 'peak RSS', 'srv CPU s/GiB', 'srv loop'];
+  const headers = ['case', 'chunk×conc', 'MiB/s', 'min–max', '× base', '% cap', 'CPU s/GiB', 'CPU × bare', 'main s/GiB', 'peak RSS', 'srv CPU s/GiB', 'srv loop'];
   const body = rows.map((r) => {
     const digits = r.mibps.median < 100 ? 1 : 0;
     return [
@@ -114,6 +114,8 @@ export function caseTable(rows: readonly CaseRow[]): string {
       ratio(r.vsBase),
       percent(r.vsCap),
       num(r.cpuSecPerGiB, 2),
+      ratio(r.cpuVsBare),
+      num(r.mainBusySecPerGiB, 2),
       r.peakRssMiB === undefined ? '—' : `${num(r.peakRssMiB)} MiB${r.rssSource === 'sampled' ? '*' : ''}`,
       num(r.emulatorCpuSecPerGiB, 2),
       percent(r.emulatorLoopBusy),
@@ -122,7 +124,7 @@ export function caseTable(rows: readonly CaseRow[]): string {
   // Columns with nothing to say in this table (no cap on loopback, no settings for CRC32C) are left out.
   const keep = headers.map((_, i) => i === 0 || body.some((cells) => cells[i] !== '' && cells[i] !== '—'));
   const pick = <T,>(cells: T[]): T[] => cells.filter((_, i) => keep[i]);
-  return textTable(pick(headers), body.map(pick), pick(['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']));
+  return textTable(pick(headers), body.map(pick), pick(['left', ...headers.slice(1).map(() => 'right' as const)]));
 }
 
 /** The sweep of one direction × profile as a grid: rows are chunk sizes, columns concurrencies. */
@@ -183,7 +185,7 @@ export function formatReport(run: BenchRun, files: { json?: string; chart?: stri
   }
 
   if (run.targets.length > 0) {
-    out.push('', 'TARGETS (issue 5)');
+    out.push('', 'TARGETS');
     for (const t of run.targets) {
       const verdict = t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS';
       out.push(`  ${verdict}  ${t.target}: ${t.detail}`);

@@ -36,6 +36,13 @@ export interface CaseRow {
   rme: number;
   /** Client CPU seconds per GiB moved (median over iterations); undefined when it could not be measured. */
   cpuSecPerGiB?: number;
+  /** Seconds per GiB the client's main thread was busy (median over iterations). */
+  mainBusySecPerGiB?: number;
+  /**
+   * `cpuSecPerGiB` divided by that of the bare undici client doing the same work in the same run
+   * (`bare-drop` for streams, `bare-file` for files, `bare-put` for uploads).
+   */
+  cpuVsBare?: number;
   peakRssMiB?: number;
   rssSource: RssSource;
   /** Emulator CPU seconds per GiB over the whole case (warm-up and verification included). */
@@ -72,7 +79,7 @@ export interface SweepCell {
 }
 
 export interface TargetCheck {
-  /** What issue 5 asks, in words. */
+  /** What the target asks, in words. */
   target: string;
   /** `true` met, `false` missed, `null` could not be measured in this run (and why, in `detail`). */
   pass: boolean | null;

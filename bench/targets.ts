@@ -1,5 +1,5 @@
 /**
- * Issue 5's targets, checked against the measured rows. Each check says PASS or MISS with the numbers, or N/A
+ * The performance targets (README, Benchmarks), checked against the measured rows. Each check says PASS or MISS with the numbers, or N/A
  * with the reason when this run did not measure what it needs (a suite or profile not selected, a failed case).
  */
 import type { CaseRow, TargetCheck } from './results.js';
@@ -49,6 +49,24 @@ function rssCheck(target: string, ours: CaseRow | undefined, peer: CaseRow | und
   };
 }
 
+function cpuCheck(target: string, threshold: number, ours: CaseRow | undefined, missing: string): TargetCheck {
+  if (ours?.cpuVsBare === undefined) return { target, pass: null, threshold, detail: missing };
+  const measured = ours.cpuVsBare;
+  return {
+    target,
+    pass: measured <= threshold,
+    measured,
+    threshold,
+    detail: `${measured.toFixed(2)}× (${ours.cpuSecPerGiB?.toFixed(2)} CPU s/GiB; need ≤ ${threshold}×)`,
+  };
+}
+
+function mainBusyCheck(target: string, threshold: number, ours: CaseRow | undefined, missing: string): TargetCheck {
+  if (ours?.mainBusySecPerGiB === undefined) return { target, pass: null, threshold, detail: missing };
+  const measured = ours.mainBusySecPerGiB;
+  return { target, pass: measured <= threshold, measured, threshold, detail: `${measured.toFixed(2)} s/GiB (need ≤ ${threshold})` };
+}
+
 /** Evaluates every target the rows allow. `caps` maps a profile to its aggregate cap in MiB/s. */
 export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<string, number | undefined>>): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -56,7 +74,7 @@ export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<
   const notRun = (what: string, suite: string, profile: string): string =>
     rows.some((r) => r.suite === suite && r.profile === profile) ? 'a case it needs failed (see FAILED)' : `not measured in this run (${what})`;
 
-  // Issue 5 point 6: every shaped profile ("realistic" when none ran), both directions.
+  // Every shaped profile ("realistic" when none ran), both directions.
   const shaped = Object.keys(caps).filter((name) => caps[name] !== undefined);
   for (const profile of shaped.length > 0 ? shaped : ['realistic']) {
     for (const direction of ['download', 'upload'] as const) {
@@ -77,7 +95,25 @@ export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<
     ratioCheck('loopback download to a file ≥ 90 % of curl -o', 0.9, find(rows, 'download', 'loopback', 'tm-file'), find(rows, 'download', 'loopback', 'curl'), curlMissing),
   );
 
-  // Issue 5 point 5: the peer comparison, on every profile it ran on.
+  // Client cost per byte, against the bare undici client doing the same work (same server, same run), and
+  // what the engine leaves on the caller's main thread.
+  const cpuMissing = notRun('download and upload suites on loopback', 'download', 'loopback');
+  for (const [suite, method, bare, threshold] of [
+    ['download', 'tm-stream', 'bare-drop', 1.3],
+    ['download', 'tm-file', 'bare-file', 1.3],
+    ['upload', 'tm-file', 'bare-put', 1.5],
+  ] as const) {
+    checks.push(cpuCheck(`loopback ${suite} ${method}: client CPU/GiB ≤ ${threshold}× bare undici (${bare})`, threshold, find(rows, suite, 'loopback', method), cpuMissing));
+  }
+  for (const [suite, method] of [
+    ['download', 'tm-file'],
+    ['download', 'tm-stream'],
+    ['upload', 'tm-file'],
+  ] as const) {
+    checks.push(mainBusyCheck(`loopback ${suite} ${method}: main thread busy ≤ 0.2 s/GiB`, 0.2, find(rows, suite, 'loopback', method), cpuMissing));
+  }
+
+  // The peer comparison, on every profile it ran on.
   const peerProfiles = [...new Set(rows.filter((r) => r.suite === 'peers').map((r) => r.profile))];
   if (peerProfiles.length === 0) {
     checks.push({ target: 'peer comparison (download ≥ 2×, upload ≥ 1.3×, ≤ half the RSS)', pass: null, threshold: 2, detail: 'not measured in this run (peers suite)' });

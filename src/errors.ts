@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'ERR_GCS_WORKER'
   | 'ERR_GCS_SOURCE_CHANGED'
   | 'ERR_GCS_UNVALIDATED'
+  | 'ERR_GCS_LOCAL_IO'
+  | 'ERR_GCS_DESTINATION_LOCKED'
+  | 'ERR_GCS_RESOURCE_MISMATCH'
+  | 'ERR_GCS_NO_CREDENTIALS'
   | 'ABORT_ERR';
 
 /** What an error remembers of the request that failed, already redacted. */
@@ -326,6 +330,124 @@ export class UnvalidatedError extends GcsTransferError {
   }
 }
 
+export interface LocalIOErrorOptions extends GcsTransferErrorOptions {
+  /** The local path the operation was about. */
+  path: string;
+  /** The system call that failed (`open`, `read`, `write`, `rename`, ...). */
+  syscall: string;
+  /** The system error code (`ENOENT`, `EACCES`, `ENOSPC`, `EROFS`, ...), when there was one. */
+  errno?: string;
+}
+
+/**
+ * A local file operation failed: a missing or unreadable source, a missing or read-only destination directory,
+ * a full disk, a file in the way. `path`, `syscall` and `errno` say which file, which call and why; the Node
+ * system error is the `cause`.
+ */
+export class LocalIOError extends GcsTransferError {
+  readonly path: string;
+  readonly syscall: string;
+  readonly errno?: string;
+
+  constructor(message: string, options: LocalIOErrorOptions) {
+    super('ERR_GCS_LOCAL_IO', message, options);
+    this.path = options.path;
+    this.syscall = options.syscall;
+    if (options.errno !== undefined) this.errno = options.errno;
+  }
+
+  protected override fields(): Record<string, unknown> {
+    return { path: this.path, syscall: this.syscall, errno: this.errno };
+  }
+}
+
+/** Turns a Node system error of a local file operation into a LocalIOError (our own errors pass through). */
+export function localIOError(error: unknown, path: string, syscall: string, what?: string): unknown {
+  if (error instanceof GcsTransferError) return error;
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno !== 'string') return error;
+  const call = (error as NodeJS.ErrnoException).syscall ?? syscall;
+  const reason = LOCAL_REASONS[errno] ?? (error as Error).message;
+  return new LocalIOError(`${what ?? `Cannot ${call}`} ${path}: ${reason} (${errno}, ${call})`, {
+    cause: error,
+    path,
+    syscall: call,
+    errno,
+  });
+}
+
+const LOCAL_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  EEXIST: 'a file is already there',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * Another transfer (in this or another process) is writing the same destination file. Nothing of the other
+ * transfer was touched; `path` is the destination and `holder` describes the lock's owner.
+ */
+export class DestinationLockedError extends GcsTransferError {
+  readonly path: string;
+  readonly holder?: string;
+
+  constructor(message: string, options: GcsTransferErrorOptions & { path: string; holder?: string }) {
+    super('ERR_GCS_DESTINATION_LOCKED', message, options);
+    this.path = options.path;
+    if (options.holder !== undefined) this.holder = options.holder;
+  }
+
+  protected override fields(): Record<string, unknown> {
+    return { path: this.path, holder: this.holder };
+  }
+}
+
+/**
+ * The server stored something other than what was asked: the object resource a write returned names another
+ * bucket or object, or has another size or CRC32C (a request corrupted on the way). `expected` and `actual`
+ * hold the fields that differ.
+ */
+export class ResourceMismatchError extends GcsTransferError {
+  readonly expected: Record<string, string | number>;
+  readonly actual: Record<string, string | number | undefined>;
+  /** What happened to the object that was stored by mistake. */
+  readonly cleanup: 'removed' | 'left' | 'remove-failed';
+
+  constructor(
+    message: string,
+    options: GcsTransferErrorOptions & {
+      expected: Record<string, string | number>;
+      actual: Record<string, string | number | undefined>;
+      cleanup: 'removed' | 'left' | 'remove-failed';
+    },
+  ) {
+    super('ERR_GCS_RESOURCE_MISMATCH', message, options);
+    this.expected = options.expected;
+    this.actual = options.actual;
+    this.cleanup = options.cleanup;
+  }
+
+  protected override fields(): Record<string, unknown> {
+    return { expected: this.expected, actual: this.actual, cleanup: this.cleanup };
+  }
+}
+
+/**
+ * Application Default Credentials found nothing to authenticate with (no `GOOGLE_APPLICATION_CREDENTIALS`, no
+ * gcloud application-default login, no metadata server). The message names the fixes.
+ */
+export class NoCredentialsError extends GcsTransferError {
+  constructor(message: string, options?: GcsTransferErrorOptions) {
+    super('ERR_GCS_NO_CREDENTIALS', message, options);
+  }
+}
+
 /** The plain-data form of an error, for crossing a worker boundary or writing JSON output. */
 export interface SerializedError {
   name: string;
@@ -375,6 +497,10 @@ const CLASSES_BY_CODE: Partial<Record<ErrorCode, (message: string, o: Record<str
   ERR_GCS_WORKER: (m, o) => new WorkerError(m, o),
   ERR_GCS_SOURCE_CHANGED: (m, o) => new SourceChangedError(m, o),
   ERR_GCS_UNVALIDATED: (m, o) => new UnvalidatedError(m, o),
+  ERR_GCS_LOCAL_IO: (m, o) => new LocalIOError(m, o as unknown as LocalIOErrorOptions),
+  ERR_GCS_DESTINATION_LOCKED: (m, o) => new DestinationLockedError(m, o as unknown as { path: string }),
+  ERR_GCS_RESOURCE_MISMATCH: (m, o) => new ResourceMismatchError(m, o as unknown as ConstructorParameters<typeof ResourceMismatchError>[1]),
+  ERR_GCS_NO_CREDENTIALS: (m, o) => new NoCredentialsError(m, o),
   ABORT_ERR: (m, o) => new AbortError(m, o),
 };
 

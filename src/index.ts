@@ -4,14 +4,18 @@
 export {
   AbortError,
   DataCorruption,
+  DestinationLockedError,
   GcsTransferError,
   InvalidArgumentError,
   InvalidResponse,
   InvalidStateError,
+  LocalIOError,
   MultipartUploadError,
+  NoCredentialsError,
   NetworkError,
   NotFound,
   PreconditionFailed,
+  ResourceMismatchError,
   SourceChangedError,
   TimeoutError,
   UnvalidatedError,
@@ -95,6 +99,7 @@ export type { ListedPart } from './util/xml.js';
 
 // ---- parallel engine ----
 export { TransferManager } from './transfer/transfer-manager.js';
+export { DestinationLock } from './transfer/destination-lock.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY } from './transfer/options.js';
 export type {
   CompletedRange,

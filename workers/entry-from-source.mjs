@@ -5,4 +5,4 @@ import { register } from 'tsx/esm/api';
 
 register();
 
-export const { uploadPart, hashRange } = await import('./entry.ts');
+export const { uploadPart, hashRange, downloadRange } = await import('./entry.ts');

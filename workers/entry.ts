@@ -4,3 +4,4 @@
  */
 export { uploadPart } from './upload-part.js';
 export { hashRange } from './hash-range.js';
+export { downloadRange } from './download-range.js';

@@ -4,12 +4,15 @@
  */
 import { Crc32cHasher } from '../src/checksum/crc32c.js';
 import { SourceChangedError } from '../src/errors.js';
-import { fileRangeStream } from '../src/media/upload-source.js';
+import { visitFileRange } from '../src/media/file-range.js';
 import type { HashRangeTask, HashRangeValue } from '../src/pool/protocol.js';
-import { throwIfAborted } from '../src/util/abort.js';
-import { TaskChannel, replyTo } from './worker-context.js';
+import { TaskChannel, cancelledReply, claimTask, replyTo } from './worker-context.js';
 
 export async function hashRange(task: HashRangeTask): Promise<unknown> {
+  if (!claimTask(task.state)) {
+    task.port.close();
+    return cancelledReply();
+  }
   const channel = new TaskChannel(task.port);
   try {
     return await replyTo(task.source, async (): Promise<HashRangeValue> => {
@@ -19,15 +22,7 @@ export async function hashRange(task: HashRangeTask): Promise<unknown> {
         hasher.update(new Uint8Array(source.buffer, 0, source.length));
         return { crc32c: hasher.value, size: hasher.length };
       }
-      const stream = fileRangeStream(source.path, source.start, source.end);
-      try {
-        for await (const chunk of stream) {
-          throwIfAborted(channel.signal);
-          hasher.update(chunk as Buffer);
-        }
-      } finally {
-        stream.destroy();
-      }
+      await visitFileRange(source.path, source.start, source.end, (block) => hasher.update(block), channel.signal);
       if (hasher.length !== source.end - source.start) {
         throw new SourceChangedError(
           `The file ${source.path} ends at byte ${source.start + hasher.length}, before the end of range [${source.start}, ${source.end})`,

@@ -7,9 +7,13 @@ import { XMLMPUPart } from '../src/media/xml-mpu-part.js';
 import type { UploadPartTask, UploadPartValue } from '../src/pool/protocol.js';
 import { RetryStrategy } from '../src/transport/retry.js';
 import { ProgressTransport } from './progress-transport.js';
-import { TaskChannel, bufferBytes, replyTo, workerTransport } from './worker-context.js';
+import { TaskChannel, cancelledReply, claimTask, bufferBytes, replyTo, workerTransport } from './worker-context.js';
 
 export async function uploadPart(task: UploadPartTask): Promise<unknown> {
+  if (!claimTask(task.state)) {
+    task.port.close();
+    return cancelledReply();
+  }
   const channel = new TaskChannel(task.port);
   try {
     return await replyTo(task.source, async (): Promise<UploadPartValue> => {

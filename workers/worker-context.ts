@@ -4,8 +4,8 @@
  * `atomics: 'disabled'`), the task's cancel port turned into an AbortSignal, and the buffer hand-back.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { serializeError } from '../src/errors.js';
-import type { PortMessage, ProgressMessage, TaskReply, TaskResult, TaskSource } from '../src/pool/protocol.js';
+import { AbortError, serializeError } from '../src/errors.js';
+import { TASK_QUEUED, TASK_STARTED, type PortMessage, type ProgressMessage, type TaskReply, type TaskResult, type TaskSource } from '../src/pool/protocol.js';
 import type { MessagePort } from 'node:worker_threads';
 import { UndiciTransport } from '../src/transport/undici-transport.js';
 
@@ -31,10 +31,24 @@ export function bufferBytes(source: TaskSource): Uint8Array | undefined {
   return source.kind === 'buffer' ? new Uint8Array(source.buffer, 0, source.length) : undefined;
 }
 
+/**
+ * Claims a task for this worker: false when the main thread cancelled it before it started (then the handler
+ * must answer at once without touching anything: the caller has moved on).
+ */
+export function claimTask(state: Int32Array): boolean {
+  return Atomics.compareExchange(state, 0, TASK_QUEUED, TASK_STARTED) === TASK_QUEUED;
+}
+
+/** The answer to a task cancelled before it started. */
+export function cancelledReply(): TaskReply<never> {
+  return { result: { ok: false, error: serializeError(new AbortError('The task was cancelled before it started')) } };
+}
+
 /** Cancellation and progress for one task, over its private port. `close()` must be called in `finally`. */
 export class TaskChannel {
   readonly #port: MessagePort;
   readonly #controller = new AbortController();
+  #sent = 0;
 
   constructor(port: MessagePort) {
     this.#port = port;
@@ -48,9 +62,20 @@ export class TaskChannel {
     return this.#controller.signal;
   }
 
+  /** Messages posted so far (see `TaskReply.messages`). */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** Posts a message on the task's port, moving `transfer` with it. */
+  post(message: PortMessage, transfer: ArrayBuffer[] = []): void {
+    this.#sent++;
+    this.#port.postMessage(message, transfer);
+  }
+
   progress(attempt: number, bytes: number): void {
     const message: ProgressMessage = { type: 'progress', attempt, bytes };
-    this.#port.postMessage(message);
+    this.post(message);
   }
 
   close(): void {

@@ -39,7 +39,11 @@ export type DownloadMethod =
   /** The same without validation. */
   | 'peer-novalidation'
   /** `curl -o` on the JSON media URL (no validation: curl has none). */
-  | 'curl';
+  | 'curl'
+  /** Bare undici (dispatch API) ranged GETs at the engine's settings, bodies dropped: the stream path's baseline. */
+  | 'bare-drop'
+  /** The same, written with 1 MiB positional writes: the file path's baseline. */
+  | 'bare-file';
 
 export type UploadMethod =
   /** `ResumableUpload` with the whole object as one chunk. */
@@ -51,7 +55,9 @@ export type UploadMethod =
   /** `TransferManager.uploadStream` from a generated stream (no file). */
   | 'tm-stream'
   /** @google-cloud/storage 7.x `uploadFileInChunks`, CRC32C per part (its default). */
-  | 'peer-crc32c';
+  | 'peer-crc32c'
+  /** Bare undici PUTs of file ranges as XML multipart parts (no hashing): `tm-file`'s baseline. */
+  | 'bare-put';
 
 export interface DownloadCaseSpec extends TransferCaseBase {
   kind: 'download';

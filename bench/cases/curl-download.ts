@@ -1,6 +1,6 @@
 /**
  * `curl -o` on the same media URL: the loopback yardstick for what one well-written native client gets out of
- * the same emulator (issue 5 asks the parallel download to reach 90 % of it). curl validates nothing.
+ * the same emulator (the performance targets ask the parallel download to reach 90 % of it). curl validates nothing.
  *
  * curl runs under GNU `time` when it is installed, so its own CPU seconds and peak RSS are reported (Node cannot
  * read a child's rusage); without it those columns stay empty (`externalCost` answers undefined).

@@ -1,6 +1,6 @@
 /**
  * The peer: `@google-cloud/storage` 7.x `TransferManager`, driven with the same object, chunk size and
- * concurrency as our engine (anchors-and-peers.md §4.7). Explicit options on every call: `noReturnData: true`
+ * concurrency as our engine. Explicit options on every call: `noReturnData: true`
  * (otherwise it returns the whole object as a Buffer), `validation` spelled out, absolute destinations.
  *
  * Against the emulator its XML multipart upload needs help: it builds `https://BUCKET.HOST/NAME` (https, no

@@ -16,6 +16,7 @@ export async function createCase(spec: CaseSpec): Promise<BenchCase> {
       }
       if (spec.method === 'curl') return (await import('./curl-download.js')).createCurlDownloadCase(spec);
       if (spec.method === 'single') return (await import('./single-download.js')).createSingleDownloadCase(spec);
+      if (spec.method === 'bare-drop' || spec.method === 'bare-file') return (await import('./bare-undici.js')).createBareDownloadCase(spec);
       engineLoaded = true;
       return (await import('./engine-download.js')).createEngineDownloadCase(spec);
     case 'many':
@@ -24,6 +25,7 @@ export async function createCase(spec: CaseSpec): Promise<BenchCase> {
       return (await import('./engine-many.js')).createEngineManyCase(spec);
     case 'upload':
       if (spec.method === 'peer-crc32c') return (await import('./peer-storage.js')).createPeerUploadCase(spec);
+      if (spec.method === 'bare-put') return (await import('./bare-undici.js')).createBareUploadCase(spec);
       if (spec.method === 'resumable' || spec.method === 'simple') {
         return (await import('./single-upload.js')).createSingleUploadCase(spec);
       }

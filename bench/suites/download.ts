@@ -3,7 +3,7 @@
  * stream, plus `curl -o` as the loopback yardstick. Ratios are to the single stream and to the profile's cap.
  */
 import type { DownloadCaseSpec, DownloadMethod } from '../cases/case.js';
-import { notes, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
+import { notes, relateCpuToBare, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
 import { shortSize } from '../units.js';
 
 const LABELS: Record<DownloadMethod, string> = {
@@ -13,7 +13,12 @@ const LABELS: Record<DownloadMethod, string> = {
   curl: 'curl -o (no validation)',
   'peer-crc32c': '@google-cloud/storage downloadFileInChunks, crc32c',
   'peer-novalidation': '@google-cloud/storage downloadFileInChunks, no validation',
+  'bare-drop': 'bare undici, bodies dropped (no checks)',
+  'bare-file': 'bare undici + 1 MiB positional writes (no checks)',
 };
+
+/** Each engine path and the bare client doing the same work, for the CPU ratio. */
+export const DOWNLOAD_BARE_PAIRS: Readonly<Record<string, string>> = { 'tm-stream': 'bare-drop', 'tm-file': 'bare-file' };
 
 export function downloadLabel(method: DownloadMethod): string {
   return LABELS[method];
@@ -37,6 +42,8 @@ export async function downloadSpec(ctx: BenchContext, env: TargetEnv, method: Do
 
 export async function runDownloadSuite(ctx: BenchContext, env: TargetEnv, options: { curl: boolean }): Promise<void> {
   const methods: DownloadMethod[] = ['single', 'tm-file', 'tm-stream'];
+  // Per-byte client cost shows where the link is not the limit: on a shaped link every client waits alike.
+  if (env.capMiBps === undefined) methods.push('bare-file', 'bare-drop');
   // curl is one more single stream: only informative where the client, not a shaped link, is the limit.
   if (env.emulator && env.capMiBps === undefined) {
     if (options.curl) methods.push('curl');
@@ -44,7 +51,8 @@ export async function runDownloadSuite(ctx: BenchContext, env: TargetEnv, option
   }
   const cases = [];
   for (const method of methods) {
-    const engine = method === 'tm-file' || method === 'tm-stream';
+    // The bare clients move the whole object at the engine's settings, like the engine.
+    const engine = method === 'tm-file' || method === 'tm-stream' || method === 'bare-file' || method === 'bare-drop';
     const { size, iterations } = ctx.workloadFor(env, !engine);
     const spec = await downloadSpec(ctx, env, method, size);
     const info: RowInfo = { suite: 'download', method, label: LABELS[method] };
@@ -52,5 +60,5 @@ export async function runDownloadSuite(ctx: BenchContext, env: TargetEnv, option
     info.note = notes(method === 'curl' ? 'curl process' : undefined, size === ctx.plan.size ? undefined : `${shortSize(size)} object`);
     cases.push({ spec, info, iterations });
   }
-  await ctx.measureAll(env, cases, 'single');
+  relateCpuToBare(await ctx.measureAll(env, cases, 'single'), DOWNLOAD_BARE_PAIRS);
 }

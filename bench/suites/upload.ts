@@ -4,7 +4,7 @@
  * single stream and to the profile's cap.
  */
 import type { UploadCaseSpec, UploadMethod } from '../cases/case.js';
-import { notes, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
+import { notes, relateCpuToBare, type BenchContext, type RowInfo, type TargetEnv } from '../context.js';
 import { shortSize } from '../units.js';
 
 const LABELS: Record<UploadMethod, string> = {
@@ -13,6 +13,7 @@ const LABELS: Record<UploadMethod, string> = {
   'tm-file': 'TransferManager.uploadFile',
   'tm-stream': 'TransferManager.uploadStream',
   'peer-crc32c': '@google-cloud/storage uploadFileInChunks, crc32c',
+  'bare-put': 'bare undici PUTs of file ranges (no checks)',
 };
 
 export function uploadLabel(method: UploadMethod): string {
@@ -39,9 +40,10 @@ export async function uploadSpec(ctx: BenchContext, env: TargetEnv, method: Uplo
 
 export async function runUploadSuite(ctx: BenchContext, env: TargetEnv): Promise<void> {
   const methods: UploadMethod[] = ['resumable', 'simple', 'tm-file', 'tm-stream'];
+  if (env.capMiBps === undefined) methods.push('bare-put');
   const cases = [];
   for (const method of methods) {
-    const engine = method === 'tm-file' || method === 'tm-stream';
+    const engine = method === 'tm-file' || method === 'tm-stream' || method === 'bare-put';
     const { size, iterations } = ctx.workloadFor(env, !engine);
     const spec = await uploadSpec(ctx, env, method, size);
     const info: RowInfo = { suite: 'upload', method, label: LABELS[method] };
@@ -49,5 +51,5 @@ export async function runUploadSuite(ctx: BenchContext, env: TargetEnv): Promise
     info.note = notes(engine ? undefined : 'object held in memory', size === ctx.plan.size ? undefined : `${shortSize(size)} object`);
     cases.push({ spec, info, iterations });
   }
-  await ctx.measureAll(env, cases, 'resumable');
+  relateCpuToBare(await ctx.measureAll(env, cases, 'resumable'), { 'tm-file': 'bare-put' });
 }

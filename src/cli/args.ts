@@ -128,15 +128,55 @@ function usageErrorFrom(spec: CommandSpec, error: unknown): InvalidArgumentError
   const code = (error as { code?: unknown }).code;
   let hint = `Try '${spec.command} --help'.`;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const unknown = /'(-[^']*)'/.exec(message)?.[1];
-    const suggestion = unknown === undefined ? undefined : nearestFlag(unknown, Object.keys(spec.flags));
+    // Node's message quotes the flag oddly and explains '--' for positionals; say it plainly, once.
+    const unknown = /'(-[^']*)'/.exec(message)?.[1] ?? '';
+    const flag = unknown.split('=')[0] ?? unknown;
+    const gcloud = GCLOUD_ONLY_FLAGS[flag];
+    if (gcloud !== undefined) {
+      return new InvalidArgumentError(`unknown flag '${flag}': a 'gcloud storage cp' flag that ${spec.command} does not have (${gcloud}). ${hint}`);
+    }
+    const suggestion = nearestFlag(unknown, Object.keys(spec.flags));
     if (suggestion !== undefined) hint = `Did you mean '--${suggestion}'? ${hint}`;
+    return new InvalidArgumentError(`unknown flag '${flag}'. ${hint}`);
   } else if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message)) {
     // Node's own advice is on the following lines; keep it, it names the `--flag=-value` form.
     hint = `${(error as Error).message.split('\n').slice(1).join(' ')} ${hint}`;
   }
   return new InvalidArgumentError(`${message}. ${hint}`, { cause: error });
 }
+
+/**
+ * Flags of `gcloud storage cp` (and their gsutil short forms) that users bring along, with what to do instead.
+ * Only flags whose absence needs explaining are listed; a typo of one of ours gets a "did you mean".
+ */
+const GCLOUD_ONLY_FLAGS: Record<string, string> = {
+  '--recursive': 'it copies one object or file per run',
+  '-r': 'it copies one object or file per run',
+  '-R': 'it copies one object or file per run',
+  '--no-clobber': 'it always replaces the destination (after verifying the new bytes)',
+  '-n': 'it always replaces the destination (after verifying the new bytes)',
+  '--preserve-posix': 'file modes follow cp: a new file gets the umask mode, a replaced file keeps its mode',
+  '-P': 'file modes follow cp: a new file gets the umask mode, a replaced file keeps its mode',
+  '--continue-on-error': 'it copies one object per run, so there is nothing to continue with',
+  '-c': 'it copies one object per run, so there is nothing to continue with',
+  '--gzip-in-flight': 'objects are sent as they are',
+  '-J': 'objects are sent as they are',
+  '--gzip-local': 'objects are stored as they are',
+  '-Z': 'objects are stored as they are',
+  '--cache-control': 'object metadata other than the content type is not set',
+  '--content-encoding': 'object metadata other than the content type is not set',
+  '--custom-metadata': 'object metadata other than the content type is not set',
+  '--storage-class': "objects get the bucket's default storage class",
+  '-s': "objects get the bucket's default storage class",
+  '--predefined-acl': "objects get the bucket's default ACL",
+  '-a': "objects get the bucket's default ACL",
+  '--if-generation-match': 'preconditions are not supported (XML multipart uploads cannot carry them)',
+  '--daisy-chain': 'copies between two gs:// objects are not supported',
+  '-D': 'copies between two gs:// objects are not supported',
+  '--manifest-path': 'the --json result describes the copy instead',
+  '--all-versions': 'it copies the live version of one object',
+  '-A': 'it copies the live version of one object',
+};
 
 /** The known flag closest to `given` by edit distance, if it is close enough to be a typo. */
 function nearestFlag(given: string, known: string[]): string | undefined {

@@ -27,3 +27,14 @@ export function worthResuming(error: unknown): boolean {
   if (error instanceof AbortError) return true;
   return isRetryable(error instanceof MultipartUploadError ? error.cause : error);
 }
+
+/**
+ * Whoever read stdout closed it (`gcs-transfer cp gs://b/o - | head`). Not a transfer failure to report: the
+ * command stops quietly with exit 141 (128 + SIGPIPE), as `cat` does in a pipeline.
+ */
+export class StdoutClosed extends Error {
+  constructor() {
+    super('stdout was closed by its reader');
+    this.name = 'StdoutClosed';
+  }
+}

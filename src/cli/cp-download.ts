@@ -1,14 +1,18 @@
 /**
- * `cp gs://… FILE|-`: a download, resumable when it goes to a file. The journal (`FILE.partial.json`) and the
- * engine's `FILE.partial` are kept when the run fails or is interrupted, and the next identical command
- * continues from them; see journal-download.ts for what is checked before anything is reused.
+ * `cp gs://… FILE|-`: a download, resumable when it goes to a file. The journal (`FILE.gcs-transfer.partial.json`)
+ * and the engine's `FILE.gcs-transfer.partial` are kept when the run fails or is interrupted, and the next
+ * identical command continues from them; see journal-download.ts for what is checked before anything is reused.
+ * The destination is locked before the journal is even read, so a second `cp` to the same file fails at once
+ * without touching the first one's state.
  */
 import { rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Crc32cHasher } from '../checksum/crc32c.js';
 import { SourceChangedError } from '../errors.js';
-import { PARTIAL_SUFFIX } from '../transfer/file-sink.js';
+import { DestinationLock } from '../transfer/destination-lock.js';
+import { PARTIAL_SUFFIX, resolveDestination } from '../transfer/file-sink.js';
 import {
   DownloadJournal,
   downloadJournalPath,
@@ -17,15 +21,38 @@ import {
   type DownloadResumePlan,
 } from '../transfer/journal-download.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
-import { DEFAULT_CHUNK_SIZE, type DownloadCheckpoint } from '../transfer/options.js';
-import { worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
+import { decompressesOnDownload } from '../transfer/stored-encoding.js';
+import { DEFAULT_CHUNK_SIZE, downloadRangeSize, type DownloadCheckpoint } from '../transfer/options.js';
+import { StdoutClosed, worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf } from './cp-report.js';
 import { formatSize } from './sizes.js';
 
 /** Downloads into `options.local`, resuming from (and keeping) the journal unless `--no-resume`. */
 export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
+  let lock: DestinationLock;
+  try {
+    lock = await DestinationLock.acquire(await resolveDestination(context.options.local));
+  } catch (error) {
+    return { ok: false, error };
+  }
+  try {
+    return await downloadLocked(context, lock);
+  } finally {
+    await lock.release({ keepPartial: await exists(lock.dest + PARTIAL_SUFFIX) });
+  }
+}
+
+/** One line when `--chunk-size` is below the smallest download range. */
+function noteRangeSize(context: CpContext): void {
+  const requested = context.options.chunkSize;
+  if (requested === undefined || downloadRangeSize(requested) === requested) return;
+  context.reporter.note(`range size raised from ${formatSize(requested)} to ${formatSize(downloadRangeSize(requested))}, the smallest download range`);
+}
+
+async function downloadLocked(context: CpContext, lock: DestinationLock): Promise<CpOutcome> {
   const { tm, options, reporter, signal } = context;
-  const dest = options.local;
+  noteRangeSize(context);
+  const dest = lock.dest;
   const identity = { endpoint: tm.endpoint, object: formatObjectRef(options.remote) };
   const fresh: DownloadResumePlan = { reusedBytes: 0, notes: [] };
   // The new run truncates FILE.partial, which would make any saved journal a lie.
@@ -43,6 +70,8 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
       const result = await tm.downloadFile(options.remote, dest, {
         onProgress: reporter.onProgress,
         keepPartial: journal !== undefined,
+        destinationLock: lock,
+        decompress: options.decompress,
         ...(signal ? { signal } : {}),
         ...(journal ? { onCheckpoint: journal.onCheckpoint } : {}),
         ...(plan.resume ? { resume: plan.resume } : {}),
@@ -50,7 +79,7 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
       await journal?.remove();
       return {
         ok: true,
-        summary: summaryOf(result, { direction: 'download', source: identity.object, destination: dest, resumedBytes: plan.reusedBytes }),
+        summary: summaryOf(result, { direction: 'download', source: identity.object, destination: options.local, resumedBytes: plan.reusedBytes }),
       };
     } catch (error) {
       if (plan.resume && error instanceof SourceChangedError && signal?.aborted !== true) {
@@ -68,7 +97,11 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
         return { ok: false, error, kept: `${dest}${PARTIAL_SUFFIX} and ${downloadJournalPath(dest)}` };
       }
       await journal?.remove();
-      if (journal !== undefined) await rm(dest + PARTIAL_SUFFIX, { force: true });
+      // Only a partial file this tool created (the lock's record) is removed: never one that was in the way.
+      if (journal !== undefined && lock.ownsPartial) {
+        await rm(dest + PARTIAL_SUFFIX, { force: true });
+        await lock.notePartial(false);
+      }
       return { ok: false, error };
     }
   }
@@ -81,13 +114,19 @@ export async function downloadToFile(context: CpContext): Promise<CpOutcome> {
  */
 export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
   const { tm, options, reporter, signal, io } = context;
+  noteRangeSize(context);
   let discovered: Extract<DownloadCheckpoint, { type: 'discovered' }> | undefined;
+  let onDiscovered: (event: Extract<DownloadCheckpoint, { type: 'discovered' }>) => void = () => undefined;
+  const known = new Promise<Extract<DownloadCheckpoint, { type: 'discovered' }>>((resolve) => (onDiscovered = resolve));
   const started = performance.now();
   const hasher = new Crc32cHasher();
+  let decodedBytes = 0;
   const source = tm.downloadToStream(options.remote, {
     onProgress: reporter.onProgress,
     onCheckpoint: (event) => {
-      if (event.type === 'discovered') discovered = event;
+      if (event.type !== 'discovered') return;
+      discovered = event;
+      onDiscovered(event);
     },
     ...(signal ? { signal } : {}),
   });
@@ -98,12 +137,46 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
       callback(null, chunk);
     },
   });
+  // The reader went away (`| head`): like `cat`, stop quietly rather than report a write error.
+  let readerGone = false;
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') readerGone = true;
+  };
+  io.stdout.on('error', onStdoutError);
   try {
-    await pipeline(source, hash, io.stdout, { end: false });
+    // The stored bytes are hashed (that is what the server's CRC32C describes); a gzip-stored object is then
+    // decompressed on its way out, as to a file.
+    const decode = async function* (stored: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      const iterator = stored[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done) return;
+      const rest = (async function* () {
+        yield first.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      })();
+      if (!options.decompress || !decompressesOnDownload((await known).contentEncoding)) {
+        yield* rest;
+        return;
+      }
+      const gunzip = createGunzip();
+      const feeding = pipeline(rest, gunzip).catch((error: unknown) => gunzip.destroy(error as Error));
+      for await (const chunk of gunzip) {
+        decodedBytes += (chunk as Buffer).byteLength;
+        yield chunk as Buffer;
+      }
+      await feeding;
+    };
+    await pipeline(source, hash, decode, io.stdout, { end: false });
   } catch (error) {
+    if (readerGone || (error as NodeJS.ErrnoException).code === 'EPIPE') return { ok: false, error: new StdoutClosed() };
     return { ok: false, error };
+  } finally {
+    io.stdout.off('error', onStdoutError);
   }
   const crc32c = hasher.digestBase64();
+  // An empty object comes without a server hash (a 416 answer); its size alone proves its content, and a
+  // download to a file says "verified" for it, so this one does too.
+  const empty = hasher.length === 0 && discovered?.size === 0;
   return {
     ok: true,
     summary: {
@@ -112,9 +185,12 @@ export async function downloadToStdout(context: CpContext): Promise<CpOutcome> {
       destination: '-',
       bytes: hasher.length,
       crc32c,
-      validated: options.checksum && discovered?.crc32c === crc32c,
+      validated: options.checksum && (empty || discovered?.crc32c === crc32c),
       ...(discovered?.generation === undefined ? {} : { generation: discovered.generation }),
-      parts: Math.max(1, Math.ceil(hasher.length / (options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
+      ...(options.decompress && decompressesOnDownload(discovered?.contentEncoding)
+        ? { decompressed: { encoding: discovered?.contentEncoding as string, bytes: decodedBytes } }
+        : {}),
+      parts: Math.max(1, Math.ceil(hasher.length / downloadRangeSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE))),
       elapsedMs: Math.round(performance.now() - started),
       resumedBytes: 0,
     },

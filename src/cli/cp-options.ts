@@ -6,7 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../transfer/options.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MIN_DOWNLOAD_RANGE } from '../transfer/options.js';
+import { MAX_PART_SIZE, MIN_PART_SIZE } from '../transfer/part-plan.js';
 import { parseObjectRef, type ObjectRef } from '../transfer/object-ref.js';
 import { defaultStateDir } from '../transfer/journal-upload.js';
 import type { AuthOption } from '../transport/create-transport.js';
@@ -14,6 +15,9 @@ import { booleanFlag, parseCommandLine, parseInteger, stringFlag, type CommandSp
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { formatSize, parseDuration, parseSize } from './sizes.js';
+
+/** Longest accepted timeout or retry budget: beyond a day it is a mistake (and past Node's timer range). */
+const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
 
 export const CP_SPEC: CommandSpec = {
   command: 'gcs-transfer cp',
@@ -40,7 +44,7 @@ export const CP_SPEC: CommandSpec = {
     'chunk-size': {
       type: 'string',
       value: 'SIZE',
-      description: 'Range/part size: 32MiB, 1G, 512k or bytes (all units binary)',
+      description: 'Range/part size: 16MiB, 1G, 512k or bytes (binary units); downloads >= 256KiB, uploads >= 5MiB, <= 5GiB',
       default: formatSize(DEFAULT_CHUNK_SIZE).replace(/\.0 /, '').replace(' ', ''),
     },
     concurrency: { type: 'string', short: 'j', value: 'N', description: `Requests in flight (1-${MAX_CONCURRENCY})`, default: String(DEFAULT_CONCURRENCY) },
@@ -58,6 +62,10 @@ export const CP_SPEC: CommandSpec = {
       value: 'DURATION',
       description: 'Give up on a request after retrying transient failures for this long',
       default: '10m',
+    },
+    'do-not-decompress': {
+      type: 'boolean',
+      description: 'Keep a gzip-stored object compressed (by default it is verified as stored, then decompressed)',
     },
     'no-resume': { type: 'boolean', description: 'Neither resume from nor save resume state' },
     restart: { type: 'boolean', description: 'Discard saved state (cancelling its upload) and start over' },
@@ -105,6 +113,8 @@ export interface CpOptions {
   readTimeoutMs?: number;
   /** Retry budget of each request, in ms. */
   maxRetryMs?: number;
+  /** Downloads: decompress gzip-stored objects (after verifying the stored bytes). */
+  decompress: boolean;
   /** `auto`: resume and save state; `restart`: discard saved state, then save; `off`: neither. */
   resume: 'auto' | 'restart' | 'off';
   stateDir: string;
@@ -136,11 +146,13 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
     local: localArg === '-' ? '-' : await resolveLocal(localArg, remoteArg, direction, io.cwd),
     checksum: !booleanFlag(parsed, 'no-checksum'),
     requireValidation: booleanFlag(parsed, 'require-checksum'),
+    decompress: !booleanFlag(parsed, 'do-not-decompress'),
     resume: resumeMode(booleanFlag(parsed, 'no-resume'), booleanFlag(parsed, 'restart')),
     stateDir: resolve(io.cwd, stringFlag(parsed, 'state-dir') ?? defaultStateDir(io.env)),
     quiet: booleanFlag(parsed, 'quiet'),
     json: booleanFlag(parsed, 'json'),
   };
+  if (!options.decompress && direction === 'upload') throw new InvalidArgumentError('--do-not-decompress applies to downloads only');
   if (!options.checksum && options.requireValidation) {
     throw new InvalidArgumentError('--no-checksum and --require-checksum contradict each other');
   }
@@ -151,7 +163,12 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
   const chunkSize = stringFlag(parsed, 'chunk-size');
   if (chunkSize !== undefined) {
     options.chunkSize = parseSize(chunkSize, '--chunk-size');
-    if (options.chunkSize < 1) throw new InvalidArgumentError(`--chunk-size: expected at least 1 byte, got '${chunkSize}'`);
+    if (options.chunkSize < 1 || options.chunkSize > MAX_PART_SIZE) {
+      throw new InvalidArgumentError(
+        `--chunk-size: expected a size from 1 byte to 5GiB (GCS's largest part), got '${chunkSize}' ` +
+          `(downloads use at least ${formatSize(MIN_DOWNLOAD_RANGE)}, uploads at least ${formatSize(MIN_PART_SIZE)})`,
+      );
+    }
   }
   const concurrency = stringFlag(parsed, 'concurrency');
   if (concurrency !== undefined) options.concurrency = parseInteger(concurrency, '--concurrency', { min: 1, max: MAX_CONCURRENCY });
@@ -163,10 +180,17 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
   const readTimeout = stringFlag(parsed, 'read-timeout');
   if (readTimeout !== undefined) {
     options.readTimeoutMs = parseDuration(readTimeout, '--read-timeout');
-    if (options.readTimeoutMs < 1) throw new InvalidArgumentError(`--read-timeout: expected more than 0, got '${readTimeout}'`);
+    if (options.readTimeoutMs < 1 || options.readTimeoutMs > MAX_DURATION_MS) {
+      throw new InvalidArgumentError(`--read-timeout: expected a duration from 1ms to 24h, got '${readTimeout}'`);
+    }
   }
   const maxRetryTime = stringFlag(parsed, 'max-retry-time');
-  if (maxRetryTime !== undefined) options.maxRetryMs = parseDuration(maxRetryTime, '--max-retry-time');
+  if (maxRetryTime !== undefined) {
+    options.maxRetryMs = parseDuration(maxRetryTime, '--max-retry-time');
+    if (options.maxRetryMs > MAX_DURATION_MS) {
+      throw new InvalidArgumentError(`--max-retry-time: expected a duration from 0 to 24h, got '${maxRetryTime}'`);
+    }
+  }
   return options;
 }
 

@@ -6,10 +6,15 @@
 import { AbortError } from '../errors.js';
 import type { DownloadResult, UploadResult } from '../transfer/options.js';
 import type { ProgressSnapshot } from '../transfer/progress.js';
+import type { RetryEvent } from '../transport/retry.js';
+import { StdoutClosed } from './cp-context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { describeFailure, jsonFailure, type CliIo, type OutputStream } from './io.js';
 import { ProgressRenderer } from './progress.js';
 import { formatDuration, formatSize } from './sizes.js';
+
+/** At most one retry line per this interval; the others are counted into the next line. */
+const RETRY_LINE_INTERVAL_MS = 1_000;
 
 /** The outcome of a successful copy, as printed. */
 export interface CpSummary {
@@ -28,6 +33,8 @@ export interface CpSummary {
   resumedBytes: number;
   /** Uploads: one request, or a multipart upload. */
   method?: 'single' | 'multipart';
+  /** Downloads of a gzip-stored object: decompressed to this many bytes (`bytes` are the stored ones). */
+  decompressed?: { encoding: string; bytes: number };
 }
 
 /** The summary of an engine result. */
@@ -44,6 +51,7 @@ export function summaryOf(
     parts: result.parts,
     elapsedMs: result.elapsedMs,
     ...('method' in result ? { method: result.method } : {}),
+    ...('decompressed' in result && result.decompressed ? { decompressed: result.decompressed } : {}),
   };
 }
 
@@ -60,6 +68,8 @@ export class CpReporter {
   readonly #options: CpReporterOptions;
   readonly #progress: ProgressRenderer;
   readonly #notes: string[] = [];
+  #lastRetryAt = -Infinity;
+  #retriesSilenced = 0;
 
   constructor(io: CliIo, options: CpReporterOptions) {
     this.#io = io;
@@ -74,6 +84,25 @@ export class CpReporter {
     this.#progress.update(snapshot);
   };
 
+  /**
+   * The retry policy's `onRetry`: one line per failed request that will be retried (what failed, the attempt,
+   * when the next one starts). Many ranges failing together (a link that went down) would flood the
+   * terminal, so within a second only the first is printed and the rest are counted into the next line.
+   */
+  readonly onRetry = (event: RetryEvent): void => {
+    if (this.#options.quiet || this.#options.json) return;
+    const now = performance.now();
+    if (now - this.#lastRetryAt < RETRY_LINE_INTERVAL_MS) {
+      this.#retriesSilenced += 1;
+      return;
+    }
+    this.#lastRetryAt = now;
+    const what = event.error instanceof Error ? event.error.message : String(event.error);
+    const others = this.#retriesSilenced > 0 ? ` (and ${this.#retriesSilenced} other failed requests)` : '';
+    this.#retriesSilenced = 0;
+    this.#progress.note(`retrying: ${what}${others}; attempt ${event.attempt + 2} in ${(event.delayMs / 1000).toFixed(1)}s`);
+  };
+
   /** Tells the user something about the run (resume decisions). Collected for `--json`. */
   note(message: string): void {
     this.#notes.push(message);
@@ -82,7 +111,7 @@ export class CpReporter {
 
   /** Prints the outcome of a successful copy. */
   success(summary: CpSummary): ExitCode {
-    this.#progress.finish();
+    this.#progress.finish('done', { reusedBytes: summary.resumedBytes });
     if (this.#options.json) {
       this.#jsonStream().write(`${JSON.stringify({ ok: true, ...summary, notes: this.#notes })}\n`);
     } else if (!this.#options.quiet) {
@@ -97,6 +126,7 @@ export class CpReporter {
    */
   failure(error: unknown, kept?: string): number {
     this.#progress.finish('failed');
+    if (error instanceof StdoutClosed) return ExitCode.StdoutClosed;
     const interrupted = error instanceof AbortError && this.#io.signal?.aborted === true;
     let code: number = exitCodeFor(error);
     if (interrupted) code = this.#io.signal?.reason === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
@@ -125,9 +155,11 @@ export class CpReporter {
     else if (summary.validated) check = `CRC32C ${summary.crc32c} verified`;
     else check = `CRC32C ${summary.crc32c} NOT verified: the server gave no checksum`;
     const resumed = summary.resumedBytes > 0 ? `, ${formatSize(summary.resumedBytes)} reused from the interrupted run` : '';
+    const stored = summary.decompressed ? ` (stored ${summary.decompressed.encoding})` : '';
+    const decoded = summary.decompressed ? `; decompressed to ${formatSize(summary.decompressed.bytes)}` : '';
     return (
-      `Copied ${summary.source} → ${summary.destination}: ${formatSize(summary.bytes)} in ${parts}${resumed}, ` +
-      `${formatDuration(summary.elapsedMs)} at ${rate}; ${check}`
+      `Copied ${summary.source} → ${summary.destination}: ${formatSize(summary.bytes)}${stored} in ${parts}${resumed}, ` +
+      `${formatDuration(summary.elapsedMs)} at ${rate}; ${check}${decoded}`
     );
   }
 }

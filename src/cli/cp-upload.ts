@@ -5,7 +5,8 @@
  * file) and sends only what is missing. See journal-upload.ts.
  */
 import { realpath, stat } from 'node:fs/promises';
-import { AbortError, InvalidArgumentError, MultipartUploadError, type GcsTransferError } from '../errors.js';
+import { AbortError, InvalidArgumentError, MultipartUploadError, localIOError, type GcsTransferError } from '../errors.js';
+import { inspectSourceFile } from '../transfer/local-source.js';
 import {
   UploadJournal,
   planUploadResume,
@@ -15,7 +16,8 @@ import {
   type UploadResumePlan,
 } from '../transfer/journal-upload.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
-import type { TransferUploadOptions, UploadCheckpoint } from '../transfer/options.js';
+import { DEFAULT_CHUNK_SIZE, type TransferUploadOptions, type UploadCheckpoint } from '../transfer/options.js';
+import { MAX_PARTS, MIN_PART_SIZE, uploadPartSize } from '../transfer/part-plan.js';
 import { worthResuming, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf, type CpSummary } from './cp-report.js';
 import { formatSize } from './sizes.js';
@@ -28,9 +30,10 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
   let source: string;
   let fingerprint: SourceFingerprint;
   try {
-    source = await realpath(path);
-    const info = await stat(source);
-    if (!info.isFile()) throw new InvalidArgumentError(`'${path}' is not a regular file`);
+    source = await realpath(path).catch((error: unknown) => {
+      throw localIOError(error, path, 'realpath', 'Cannot read the source file');
+    });
+    const info = await inspectSourceFile(source);
     fingerprint = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
   } catch (error) {
     return { ok: false, error };
@@ -47,6 +50,8 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
   if (plan.abandoned) await cancelAbandoned(context, source, plan.abandoned.uploadId);
   if (plan.resume && options.chunkSize !== undefined && options.chunkSize !== plan.resume.partSize) {
     reporter.note(`keeping the interrupted upload's part size, ${formatSize(plan.resume.partSize)} (--chunk-size applies to new uploads)`);
+  } else if (!plan.resume) {
+    notePartSize(context, fingerprint.size);
   }
 
   for (;;) {
@@ -86,12 +91,14 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
       if (journal !== undefined && leftOpen && worthResuming(error) && (await journalWritten(journal))) {
         return { ok: false, error, kept: journal.path };
       }
-      // Kept open for a resume that a re-run could not complete: cancel it rather than leave it billed.
+      // Kept open for a resume that a re-run could not complete: cancel it rather than leave it billed, and
+      // report what became of it (the engine's message still says "left open for resume").
+      let reported = error;
       if (error instanceof MultipartUploadError && error.cleanup === 'left-for-resume' && error.uploadId !== undefined) {
-        await cancelAbandoned(context, source, error.uploadId);
+        reported = withCleanup(error, await cancelAbandoned(context, source, error.uploadId, { quiet: true }));
       }
       await journal?.remove();
-      return { ok: false, error };
+      return { ok: false, error: reported };
     }
   }
 }
@@ -100,11 +107,24 @@ export async function uploadFromFile(context: CpContext): Promise<CpOutcome> {
 export async function uploadFromStdin(context: CpContext): Promise<CpOutcome> {
   const { tm, options, io } = context;
   try {
+    notePartSize(context, undefined);
     const result = await tm.uploadStream(io.stdin, options.remote, uploadOptions(context));
     return { ok: true, summary: summaryOf(result, { direction: 'upload', source: '-', destination: formatObjectRef(options.remote), resumedBytes: 0 }) };
   } catch (error) {
     return { ok: false, error };
   }
+}
+
+/**
+ * One line when the part size will not be the one asked for (or the default): GCS's parts are at least 5 MiB,
+ * and an object may have at most 10,000 of them. Files at most one part big go in one request and have none.
+ */
+function notePartSize(context: CpContext, size: number | undefined): void {
+  const requested = context.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const used = uploadPartSize(requested, size);
+  if (used === requested || (size !== undefined && size <= used)) return;
+  const why = requested < MIN_PART_SIZE ? 'GCS multipart parts are at least 5 MiB' : `the file needs at most ${MAX_PARTS} parts`;
+  context.reporter.note(`part size raised from ${formatSize(requested)} to ${formatSize(used)}: ${why}`);
 }
 
 function uploadOptions(context: CpContext): TransferUploadOptions {
@@ -134,17 +154,42 @@ async function journalWritten(journal: UploadJournal): Promise<boolean> {
  * Cancels an upload that cannot be continued (the file changed, --restart, or a failure a re-run would
  * repeat), so it is not billed forever. Best effort: a failure is reported, nothing else depends on it.
  */
-async function cancelAbandoned(context: CpContext, source: string, uploadId: string): Promise<void> {
-  const { options, reporter, tm } = context;
-  const housekeeping = openHousekeeping(tm.endpoint, options.auth, options.remote);
+async function cancelAbandoned(
+  context: CpContext,
+  source: string,
+  uploadId: string,
+  options: { quiet?: boolean } = {},
+): Promise<{ cleanup: 'aborted' | 'none' | 'abort-failed'; note: string }> {
+  const { reporter, tm } = context;
+  const housekeeping = openHousekeeping(tm.endpoint, context.options.auth, context.options.remote);
+  let result: { cleanup: 'aborted' | 'none' | 'abort-failed'; note: string };
   try {
     const outcome = await housekeeping.cancel(uploadId, source);
-    reporter.note(outcome === 'cancelled' ? 'cancelled the unfinished upload' : 'the unfinished upload no longer exists on the server');
+    result =
+      outcome === 'cancelled'
+        ? { cleanup: 'aborted', note: 'the unfinished upload was cancelled' }
+        : { cleanup: 'none', note: 'the unfinished upload no longer exists on the server' };
   } catch (error) {
-    reporter.note(`could not cancel the unfinished upload (${(error as Error).message}); it stays open until cancelled or removed by a lifecycle rule`);
+    result = {
+      cleanup: 'abort-failed',
+      note: `could not cancel the unfinished upload ${uploadId} (${(error as Error).message}); it stays open until cancelled or removed by a lifecycle rule`,
+    };
   } finally {
     await housekeeping.close();
   }
+  if (!options.quiet) reporter.note(result.note);
+  return result;
+}
+
+/** The engine's error, rewritten to say what the CLI did with the upload it had left open. */
+function withCleanup(error: MultipartUploadError, outcome: { cleanup: 'aborted' | 'none' | 'abort-failed'; note: string }): MultipartUploadError {
+  const message = error.message.replace(/; the upload was left open for resume$/, `; ${outcome.note}`);
+  return new MultipartUploadError(message, {
+    cause: error.cause,
+    ...(error.uploadId === undefined ? {} : { uploadId: error.uploadId }),
+    completedParts: error.completedParts,
+    cleanup: outcome.cleanup,
+  });
 }
 
 /** The summary of an upload found complete on the server, identical to the file; undefined otherwise. */

@@ -2,6 +2,7 @@
  * `gcs-transfer cp`: parses the command line, runs the copy through one TransferManager, and reports the
  * outcome with the documented exit code.
  */
+import { NoCredentialsError } from '../errors.js';
 import { TransferManager } from '../transfer/transfer-manager.js';
 import type { TransferManagerOptions } from '../transfer/options.js';
 import { RetryStrategy } from '../transport/retry.js';
@@ -29,7 +30,7 @@ export async function runCp(argv: readonly string[], io: CliIo): Promise<number>
     dataOnStdout: options.direction === 'download' && options.local === '-',
     checksum: options.checksum,
   });
-  const tm = new TransferManager(managerOptions(options));
+  const tm = new TransferManager(managerOptions(options, reporter));
   let outcome: CpOutcome;
   try {
     const context: CpContext = { tm, options, reporter, io, ...(io.signal ? { signal: io.signal } : {}) };
@@ -37,7 +38,24 @@ export async function runCp(argv: readonly string[], io: CliIo): Promise<number>
   } finally {
     await tm.close();
   }
-  return outcome.ok ? reporter.success(outcome.summary) : reporter.failure(outcome.error, outcome.kept);
+  return outcome.ok ? reporter.success(outcome.summary) : reporter.failure(forTheCommandLine(outcome.error), outcome.kept);
+}
+
+/**
+ * Missing credentials, wherever they surfaced (a download's first range, a single-request upload, a multipart
+ * upload's initiate), become one message that names the command line's fixes.
+ */
+function forTheCommandLine(error: unknown): unknown {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof NoCredentialsError) {
+      return new NoCredentialsError(
+        'no Google credentials found. For GCS: run `gcloud auth application-default login` (or set ' +
+          'GOOGLE_APPLICATION_CREDENTIALS to a key file), or pass --token-file or --token-env. For an emulator: ' +
+          '--no-auth, or --endpoint http://127.0.0.1:PORT (or STORAGE_EMULATOR_HOST).',
+      );
+    }
+  }
+  return error;
 }
 
 /** The four kinds of copy: `-` is stdin for uploads and stdout for downloads. */
@@ -47,7 +65,7 @@ function copy(context: CpContext): Promise<CpOutcome> {
   return stdio ? uploadFromStdin(context) : uploadFromFile(context);
 }
 
-function managerOptions(options: CpOptions): TransferManagerOptions {
+function managerOptions(options: CpOptions, reporter: CpReporter): TransferManagerOptions {
   return {
     checksum: options.checksum,
     requireValidation: options.requireValidation,
@@ -56,6 +74,10 @@ function managerOptions(options: CpOptions): TransferManagerOptions {
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.readTimeoutMs === undefined ? {} : { timeout: { readMs: options.readTimeoutMs } }),
-    ...(options.maxRetryMs === undefined ? {} : { retry: new RetryStrategy({ maxCumulativeRetryMs: options.maxRetryMs }) }),
+    // Retries are shown as they happen: a refused connection must not look like a hang.
+    retry: new RetryStrategy({
+      ...(options.maxRetryMs === undefined ? {} : { maxCumulativeRetryMs: options.maxRetryMs }),
+      onRetry: reporter.onRetry,
+    }),
   };
 }

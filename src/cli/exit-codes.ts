@@ -15,6 +15,8 @@ export const ExitCode = {
   TransferFailed: 3,
   /** Bytes did not match their checksum, or validation was required and the server gave no checksum. */
   Integrity: 4,
+  /** stdout was closed by its reader (`| head`): the copy stopped quietly. 128 + 13 (SIGPIPE), as `cat` ends. */
+  StdoutClosed: 141,
   /** Interrupted by SIGINT (Ctrl-C); the saved state lets the same command resume. 128 + 2, as shells do. */
   Interrupted: 130,
   /** Terminated by SIGTERM; the saved state lets the same command resume. 128 + 15. */
@@ -31,6 +33,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   3    transfer failed (network or server error, not found, local file error)
   4    integrity failure (checksum mismatch, or no checksum to validate against)
   130  interrupted by SIGINT (state kept: re-run the same command to resume)
+  141  stdout closed by its reader (e.g. '| head'): stopped quietly
   143  terminated by SIGTERM (state kept: re-run the same command to resume)`;
 
 /**

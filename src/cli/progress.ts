@@ -48,6 +48,8 @@ export class ProgressRenderer {
   /** Whether the bar currently occupies the cursor's line (so a message must clear it first). */
   #barShown = false;
   #last: ProgressSnapshot | undefined;
+  /** Bytes an earlier run transferred (a resume): counted as done, but not in this run's average rate. */
+  #reusedBytes = 0;
 
   constructor(options: ProgressRendererOptions) {
     this.#stream = options.stream;
@@ -80,7 +82,8 @@ export class ProgressRenderer {
    * Ends the display: after a success, draws the final totals; after a failure, only moves off the bar's line
    * (a "done" line would mislead). Call once.
    */
-  finish(outcome: 'done' | 'failed' = 'done'): void {
+  finish(outcome: 'done' | 'failed' = 'done', options: { reusedBytes?: number } = {}): void {
+    this.#reusedBytes = options.reusedBytes ?? 0;
     if (outcome === 'done' && this.#mode !== 'none' && this.#last !== undefined) this.#draw(this.#last, true);
     this.#clearBar();
   }
@@ -103,7 +106,10 @@ export class ProgressRenderer {
     parts.push(bytesTotal === undefined ? formatSize(bytesDone) : `${formatSize(bytesDone)} / ${formatSize(bytesTotal)}`);
     if (final) {
       const seconds = snapshot.elapsedMs / 1000;
-      if (seconds > 0) parts.push(`${formatSize(bytesDone / seconds)}/s avg`);
+      // The same rate as the summary line: only what this run moved, over this run's time.
+      const moved = Math.max(0, bytesDone - this.#reusedBytes);
+      if (seconds > 0) parts.push(`${formatSize(moved / seconds)}/s avg`);
+      if (this.#reusedBytes > 0) parts.push(`${formatSize(this.#reusedBytes)} reused`);
       parts.push(`in ${formatDuration(snapshot.elapsedMs)}`);
     } else {
       const rate = this.rate;

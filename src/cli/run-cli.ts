@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
-import { describeFailure, type CliIo } from './io.js';
+import { describeFailure, jsonFailure, type CliIo } from './io.js';
 
 const COMMANDS_HELP = `Usage: gcs-transfer <command> [options]
 
@@ -19,7 +19,7 @@ Commands:
   rm        Delete objects, prefixes (-r) or wildcards
   rsync     Make a prefix or directory hold what another holds (one way)
   emulator  Run the embedded GCS emulator in the foreground
-  bench     Run the benchmark harness (from a source checkout only)
+  bench     Run the benchmark harness (emulator or --endpoint URL --bucket B)
 
 Options:
   -h, --help     Show this help and exit
@@ -63,37 +63,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         return ExitCode.Ok;
       }
       case 'bench':
-        return await runBench(rest, io);
+        return await runBench(rest);
       default:
         throw new InvalidArgumentError(
           `unknown command '${command}'. Commands: cp, ls, stat, rm, rsync, emulator, bench. Try 'gcs-transfer --help'.`,
         );
     }
   } catch (error) {
-    io.stderr.write(describeFailure(command === undefined ? 'gcs-transfer' : `gcs-transfer ${command}`, error));
+    // --json is a promise to scripts: a failure before the command ran (a usage error) is JSON too.
+    if (wantsJson(rest)) io.stdout.write(`${JSON.stringify({ ...jsonFailure(error), notes: [] })}\n`);
+    else io.stderr.write(describeFailure(command === undefined ? 'gcs-transfer' : `gcs-transfer ${command}`, error));
     return exitCodeFor(error);
   }
 }
 
+/** Whether `--json` is among the flags (before a `--` that ends them). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /**
- * The bench lives in `bench/`, outside the published build (`tsconfig.build.json` compiles only `src` and
- * `workers`), so it is loaded by a path computed at run time: present in a source checkout (under tsx),
- * absent from an installed package, where we say so instead of crashing.
+ * The bench ships in the package (`dist/bench`, compiled with the library) so that an installed CLI can tune
+ * chunk sizes against a real endpoint; it is loaded only when asked for.
  */
-async function runBench(argv: readonly string[], io: CliIo): Promise<number> {
-  const specifier = new URL('../../bench/cli.js', import.meta.url).href;
-  let module: { runBenchCli?: (argv: string[]) => Promise<number | void> };
-  try {
-    module = (await import(specifier)) as typeof module;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((error as Error).message).includes('bench')) throw error;
-    io.stderr.write(
-      "gcs-transfer bench: the benchmark harness is not part of the installed package; run it from a source checkout with 'npm run bench'.\n",
-    );
-    return ExitCode.Usage;
-  }
-  if (typeof module.runBenchCli !== 'function') throw new Error('bench/cli.js does not export runBenchCli');
+async function runBench(argv: readonly string[]): Promise<number> {
+  const module = (await import(new URL('../../bench/cli.js', import.meta.url).href)) as {
+    runBenchCli(argv: string[]): Promise<number | void>;
+  };
   const result = await module.runBenchCli([...argv]);
   return typeof result === 'number' ? result : ExitCode.Ok;
 }

@@ -1,6 +1,6 @@
 /**
  * Human quantities for the command line. Byte sizes: `32MiB`, `1G`, `512k`, `1.5GiB`, `1048576`. Durations:
- * `500ms`, `30s`, `2m`, or plain milliseconds.
+ * `500ms`, `30s`, `2m`, `1h`, or plain milliseconds.
  *
  * Every suffix is binary, whatever its spelling (`K` = `KB` = `KiB` = 1024), as in gsutil and in this
  * project's bench: chunk sizes and GCS part limits are powers of two, and reading `32MB` as 32,000,000 would
@@ -33,8 +33,8 @@ export function parseSize(value: string, flag: string): number {
   return bytes;
 }
 
-const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i;
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
  * Parses a duration into whole milliseconds; a bare number is milliseconds.
@@ -43,7 +43,7 @@ const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 export function parseDuration(value: string, flag: string): number {
   const match = DURATION_PATTERN.exec(value.trim());
   if (!match) {
-    throw new InvalidArgumentError(`${flag}: expected a duration such as 500ms, 30s, 2m or 250 (ms), got '${value}'`);
+    throw new InvalidArgumentError(`${flag}: expected a duration such as 500ms, 30s, 2m, 1h or 250 (ms), got '${value}'`);
   }
   return Math.round(Number(match[1]) * (DURATION_UNITS_MS[(match[2] ?? 'ms').toLowerCase()] ?? 1));
 }

@@ -1,8 +1,9 @@
 /**
  * The JSON API's bucket endpoints: buckets.insert, get, list (`GET /storage/v1/b?project=`, with `prefix`,
  * `maxResults` and `pageToken`), patch/update (labels; other settings are accepted and not stored) and delete
- * (409 while the bucket holds objects). Buckets are also created on first use by any upload, so tests need no
- * set-up call.
+ * (409 while the bucket holds objects). Buckets are also created on first use by any upload or object listing,
+ * so tests need no set-up call; a bucket GET does not create one (python-storage's `bucket.exists()` relies on
+ * its 404).
  */
 import { badRequest, preconditionFailed } from './errors.js';
 import type { Exchange } from './exchange.js';
@@ -20,8 +21,9 @@ export async function insertBucket(x: Exchange, { store }: EmulatorState): Promi
   await sendJson(x, 200, bucketResource(bucket, x.baseUrl));
 }
 
+/** buckets.get: 404 for a bucket that was never created (by an insert, an upload or a listing) or was deleted. */
 export async function getBucket(x: Exchange, { store }: EmulatorState): Promise<void> {
-  const bucket = store.ensureBucket(x.route.bucket ?? '');
+  const bucket = store.requireBucket(x.route.bucket ?? '');
   await sendJson(x, 200, bucketResource(bucket, x.baseUrl));
 }
 

@@ -12,7 +12,7 @@ const SPEC: CommandSpec = {
   command: 'gcs-transfer emulator',
   usage: ['gcs-transfer emulator [--port PORT] [--dir DIR] [--host HOST] [shaping flags]'],
   summary:
-    'Runs a local GCS emulator (JSON API, XML API with multipart upload) until interrupted. Objects live in DIR ' +
+    'Runs a local GCS emulator (JSON API with batch, XML API with multipart upload) until interrupted. Objects live in DIR ' +
     '(a temp directory removed on exit by default). Faults: send `x-emulator-fault: <spec>` on a request, or POST ' +
     'a rule to /_emulator/faults; metrics at GET /_emulator/metrics.',
   flags: {

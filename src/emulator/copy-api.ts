@@ -16,8 +16,6 @@ import { checkWrite, preconditionsFromQuery, type Preconditions } from './precon
 import type { EmulatorState } from './state.js';
 import type { ObjectMeta, StoredObject } from './store.js';
 
-/** What a rewrite call copies when the client sets no `maxBytesRewrittenPerCall`: objects above it take several calls. */
-export const DEFAULT_REWRITE_BYTES_PER_CALL = 1024 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 function destination(x: Exchange): { bucket: string; object: string } {
@@ -81,9 +79,9 @@ export async function moveTo(x: Exchange, state: EmulatorState): Promise<void> {
   await sendJson(x, 200, objectResource(moved, x.baseUrl));
 }
 
-function maxBytesPerCall(query: URLSearchParams): number {
+function maxBytesPerCall(query: URLSearchParams, fallback: number): number {
   const raw = query.get('maxBytesRewrittenPerCall');
-  if (raw === null) return DEFAULT_REWRITE_BYTES_PER_CALL;
+  if (raw === null) return fallback;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n === 0 || n % MiB !== 0) {
     throw badRequest(`Invalid value for maxBytesRewrittenPerCall: "${raw}"; it must be a positive multiple of 1048576.`, 'InvalidArgument', 'invalid');
@@ -93,7 +91,7 @@ function maxBytesPerCall(query: URLSearchParams): number {
 
 export async function rewriteTo(x: Exchange, state: EmulatorState): Promise<void> {
   const metaFor = await destinationMeta(x);
-  const perCall = maxBytesPerCall(x.query);
+  const perCall = maxBytesPerCall(x.query, state.rewrites.bytesPerCall);
   const dest = destination(x);
   const destPreconditions = preconditionsFromQuery(x.query);
   const route = `${x.route.bucket ?? ''}/${x.route.object ?? ''} → ${dest.bucket}/${dest.object}`;

@@ -20,8 +20,11 @@ const THREAD_FILE =
 
 /** Bytes copied together before a batch crosses to its thread: few messages per GiB, little memory. */
 const BATCH_BYTES = 1024 * 1024;
-/** Batches of one stream allowed in flight before `write` waits: bounds memory per upload at ~8 MiB. */
-const MAX_PENDING_BATCHES = 8;
+/** Batches of one stream allowed in flight before `write` waits: bounds memory per upload at 4 MiB. */
+const MAX_PENDING_BATCHES = 4;
+/** Idle batch buffers kept for reuse by later uploads, so a busy emulator does not allocate per upload. */
+const MAX_IDLE_BATCHES = 64;
+const idleBatches: SharedArrayBuffer[] = [];
 
 /**
  * Threads: all cores but the one the event loop needs, at least 1 and at most 4 (four MD5 threads outrun any
@@ -129,7 +132,7 @@ export class HashingFile {
     for (;;) {
       const free = this.#free.pop();
       if (free !== undefined) return free;
-      if (this.#slots.length < MAX_PENDING_BATCHES) return this.#slots.push(new SharedArrayBuffer(BATCH_BYTES)) - 1;
+      if (this.#slots.length < MAX_PENDING_BATCHES) return this.#slots.push(idleBatches.pop() ?? new SharedArrayBuffer(BATCH_BYTES)) - 1;
       await this.#inFlight.shift();
     }
   }
@@ -169,7 +172,8 @@ export class HashingFile {
     this.#slot = undefined;
     this.#filled = 0;
     await Promise.allSettled([this.#opened, ...this.#inFlight.splice(0)]);
-    this.#slots.length = 0;
+    // Every write has been answered, so no thread still reads these buffers.
+    for (const slot of this.#slots.splice(0)) if (idleBatches.length < MAX_IDLE_BATCHES) idleBatches.push(slot);
     try {
       await this.#thread.send({ op: 'close', id: this.#id });
     } catch {

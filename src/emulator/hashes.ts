@@ -1,36 +1,13 @@
 /**
  * Object hashes as GCS carries them: base64 MD5 and base64 big-endian CRC32C, in `x-goog-hash`
- * (`crc32c=…,md5=…`), `Content-MD5` and the JSON `md5Hash`/`crc32c` fields.
+ * (`crc32c=…,md5=…`), `Content-MD5` and the JSON `md5Hash`/`crc32c` fields. Bodies are hashed by hash-pool.ts.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { Crc32cHasher } from '../checksum/crc32c.js';
 import { badDigest, badRequest } from './errors.js';
 
 /** Digests of a byte stream; `md5` is absent where GCS does not keep one (multipart-upload objects). */
 export interface Digests {
   crc32c: string;
   md5?: string;
-}
-
-/** MD5 and CRC32C of a stream, fed chunk by chunk as it passes (never buffered). */
-export class StreamHasher {
-  readonly #crc = new Crc32cHasher();
-  readonly #md5: Hash | undefined;
-
-  constructor(options: { md5?: boolean } = {}) {
-    this.#md5 = options.md5 === false ? undefined : createHash('md5');
-  }
-
-  update(chunk: Uint8Array): void {
-    this.#crc.update(chunk);
-    this.#md5?.update(chunk);
-  }
-
-  /** Finishes the hashes. Call once. */
-  digest(): Digests {
-    const crc32c = this.#crc.digestBase64();
-    return this.#md5 ? { crc32c, md5: this.#md5.digest('base64') } : { crc32c };
-  }
 }
 
 /** Parses `x-goog-hash` (one header or several joined by commas). Throws a 400 on a malformed value. */

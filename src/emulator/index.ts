@@ -1,6 +1,8 @@
 /**
- * A local GCS emulator: the JSON API (metadata, media download, media/multipart/resumable uploads) and the
- * path-style XML API (GET/HEAD, multipart upload), on disk, with fault injection and network shaping.
+ * A local GCS emulator: the JSON API (objects: metadata, media download, media/multipart/resumable uploads,
+ * patch, copy, rewrite, compose, move, listing; buckets; the batch endpoint) and the path-style XML API
+ * (objects, copies, multipart upload, ListMultipartUploads, bucket listing), on disk, with fault injection and
+ * network shaping. Anything else answers 501 naming the operation.
  *
  * @example
  * ```ts
@@ -21,7 +23,7 @@ import { FaultController } from './faults.js';
 import { Metrics } from './metrics.js';
 import { MultipartUploads } from './multipart-uploads.js';
 import { ResumableSessions } from './resumable-sessions.js';
-import { RewriteJobs } from './rewrite-jobs.js';
+import { DEFAULT_REWRITE_BYTES_PER_CALL, RewriteJobs } from './rewrite-jobs.js';
 import { validBucket, validObjectName } from './routes.js';
 import { createEmulatorServer } from './server.js';
 import { Shaper, type ShapingOptions } from './shaping.js';
@@ -48,6 +50,12 @@ export interface EmulatorOptions {
   dir?: string;
   /** Bandwidth caps and first-byte delay, for benchmarks. @default no shaping */
   shaping?: ShapingOptions;
+  /**
+   * Bytes one objects.rewrite call copies when the client sets no `maxBytesRewrittenPerCall`; larger objects
+   * take several calls with a `rewriteToken`. Lower it to exercise a client's rewrite loop on small objects.
+   * @default 1 GiB
+   */
+  rewriteBytesPerCall?: number;
 }
 
 /** What `putObject` stores besides the bytes. */
@@ -87,7 +95,10 @@ export interface Emulator {
 }
 
 function validate(options: EmulatorOptions): void {
-  const { port, host, dir } = options;
+  const { port, host, dir, rewriteBytesPerCall } = options;
+  if (rewriteBytesPerCall !== undefined && (!Number.isSafeInteger(rewriteBytesPerCall) || rewriteBytesPerCall < 1)) {
+    throw new InvalidArgumentError(`Expected \`rewriteBytesPerCall\` to be a positive integer number of bytes, got \`${String(rewriteBytesPerCall)}\``);
+  }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new InvalidArgumentError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\` (${typeof port})`);
   }
@@ -111,7 +122,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store,
     resumable: new ResumableSessions(store),
     multipart: new MultipartUploads(store),
-    rewrites: new RewriteJobs(store),
+    rewrites: new RewriteJobs(store, options.rewriteBytesPerCall ?? DEFAULT_REWRITE_BYTES_PER_CALL),
     faults: new FaultController(),
     metrics: new Metrics(),
   };

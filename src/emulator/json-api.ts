@@ -48,7 +48,8 @@ export async function listObjects(x: Exchange, { store }: EmulatorState): Promis
     if (value !== null) options[key] = value;
   }
   if (token !== null && token !== '') options.after = decodePageToken(token);
-  const page = listPage(store.list(bucket, options.prefix ?? ''), options);
+  const from = [options.after, options.startOffset].reduce<string>((a, b) => (b !== undefined && b > a ? b : a), '');
+  const page = listPage(store.list(bucket, options.prefix ?? '', from), options);
   const body: Record<string, unknown> = { kind: 'storage#objects', items: page.items.map((object) => objectResource(object, x.baseUrl)) };
   if (page.prefixes.length > 0) body.prefixes = page.prefixes;
   if (page.next !== undefined) body.nextPageToken = Buffer.from(page.next, 'utf8').toString('base64url');

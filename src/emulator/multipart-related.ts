@@ -44,6 +44,16 @@ function parseHeaders(block: Buffer): Map<string, string> {
   return headers;
 }
 
+/** True when a delimiter begins inside `tail` and continues into `next` (or is cut off by its end). */
+function delimiterStartsIn(tail: Buffer, next: Buffer, delimiter: Buffer): boolean {
+  const joint = Buffer.concat([tail, next.subarray(0, delimiter.byteLength - 1)]);
+  for (let i = 0; i < tail.byteLength; i += 1) {
+    const n = Math.min(delimiter.byteLength, joint.byteLength - i);
+    if (joint.subarray(i, i + n).equals(delimiter.subarray(0, n))) return true;
+  }
+  return false;
+}
+
 export async function* parseMultipartRelated(source: AsyncIterable<Buffer>, boundary: string): AsyncGenerator<MultipartEvent, void, undefined> {
   const first = Buffer.from(`--${boundary}`);
   // Known once the opening boundary line has been read.
@@ -54,7 +64,14 @@ export async function* parseMultipartRelated(source: AsyncIterable<Buffer>, boun
   let state: 'preamble' | 'boundary-line' | 'headers' | 'body' | 'done' = 'preamble';
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of source) {
-    buf = buf.byteLength === 0 ? chunk : Buffer.concat([buf, chunk]);
+    if (state === 'body' && buf.byteLength > 0 && buf.byteLength < delimiter.byteLength && !delimiterStartsIn(buf, chunk, delimiter)) {
+      // The held-back tail cannot start a delimiter, so it is data: pass it on and keep the new chunk as it is,
+      // instead of copying every chunk of a multi-GiB media part into a new buffer.
+      yield { type: 'data', chunk: buf };
+      buf = chunk;
+    } else {
+      buf = buf.byteLength === 0 ? chunk : Buffer.concat([buf, chunk]);
+    }
     for (let progressing = true; progressing; ) {
       progressing = false;
       if (state === 'preamble') {

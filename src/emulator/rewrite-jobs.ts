@@ -20,12 +20,18 @@ export interface RewriteJob {
   rewritten: number;
 }
 
+/** What a rewrite call copies when the client sets no `maxBytesRewrittenPerCall`: objects above it take several calls. */
+export const DEFAULT_REWRITE_BYTES_PER_CALL = 1024 * 1024 * 1024;
+
 export class RewriteJobs {
   readonly #store: ObjectStore;
   readonly #jobs = new Map<string, RewriteJob>();
+  /** Bytes per call when the client does not say. */
+  readonly bytesPerCall: number;
 
-  constructor(store: ObjectStore) {
+  constructor(store: ObjectStore, bytesPerCall = DEFAULT_REWRITE_BYTES_PER_CALL) {
     this.#store = store;
+    this.bytesPerCall = bytesPerCall;
   }
 
   create(init: Omit<RewriteJob, 'token' | 'rewritten'>): RewriteJob {

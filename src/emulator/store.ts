@@ -114,6 +114,8 @@ export class ObjectStore {
   readonly #readers = new Map<string, number>();
   /** Files of objects no longer live, kept until their last reader is done. */
   readonly #retired = new Set<string>();
+  /** Per-bucket sorted listings (see `list`), dropped whenever an object of the bucket changes. */
+  readonly #sorted = new Map<string, StoredObject[]>();
   #lastGeneration = 0;
   #tempCounter = 0;
 
@@ -280,12 +282,36 @@ export class ObjectStore {
   }
 
   /** Live objects of `bucket` whose names start with `prefix`, sorted by name (code-unit order, as GCS lists). */
-  list(bucket: string, prefix = ''): StoredObject[] {
-    const out: StoredObject[] = [];
-    for (const object of this.#objects.values()) {
-      if (object.bucket === bucket && object.name.startsWith(prefix)) out.push(object);
+  list(bucket: string, prefix = '', from = ''): StoredObject[] {
+    const sorted = this.#sortedNames(bucket);
+    // Binary search for the first name ≥ max(prefix, from): a page deep into a large listing starts there.
+    const start = prefix > from ? prefix : from;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as StoredObject).name < start) lo = mid + 1;
+      else hi = mid;
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: StoredObject[] = [];
+    for (let i = lo; i < sorted.length; i += 1) {
+      const object = sorted[i] as StoredObject;
+      if (!object.name.startsWith(prefix)) break;
+      out.push(object);
+    }
+    return out;
+  }
+
+  /** The bucket's live objects sorted by name, cached until the bucket's next change. */
+  #sortedNames(bucket: string): StoredObject[] {
+    let sorted = this.#sorted.get(bucket);
+    if (!sorted) {
+      sorted = [];
+      for (const object of this.#objects.values()) if (object.bucket === bucket) sorted.push(object);
+      sorted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      this.#sorted.set(bucket, sorted);
+    }
+    return sorted;
   }
 
   /** Deletes the live object (a 404 when absent). Readers with an open descriptor finish their read. */
@@ -293,6 +319,7 @@ export class ObjectStore {
     const key = objectKey(bucket, name);
     const object = this.require(bucket, name);
     this.#objects.delete(key);
+    this.#sorted.delete(bucket);
     rmSync(join(this.#objectsDir, `${key}.json`), { force: true });
     this.#retire(object);
   }
@@ -421,6 +448,7 @@ export class ObjectStore {
 
   #save(key: string, object: StoredObject): void {
     this.#objects.set(key, object);
+    this.#sorted.delete(object.bucket);
     writeAtomically(join(this.#objectsDir, `${key}.json`), JSON.stringify(object));
   }
 

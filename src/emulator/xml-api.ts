@@ -62,6 +62,7 @@ async function copyXmlObject(x: Exchange, state: EmulatorState): Promise<void> {
   await x.bodyBuffer(64 * 1024);
   const raw = (x.header('x-goog-copy-source') ?? '').replace(/^\//, '');
   const slash = raw.indexOf('/');
+  if (slash <= 0) throw badRequest(`Invalid x-goog-copy-source "${raw.slice(0, 300)}": expected /bucket/object, percent-encoded.`);
   let sourceBucket: string;
   let sourceName: string;
   try {
@@ -71,7 +72,6 @@ async function copyXmlObject(x: Exchange, state: EmulatorState): Promise<void> {
     if (error instanceof GcsErrorReply) throw error;
     throw badRequest(`Invalid x-goog-copy-source "${raw.slice(0, 300)}": expected /bucket/object, percent-encoded.`);
   }
-  if (slash <= 0) throw badRequest(`Invalid x-goog-copy-source "${raw.slice(0, 300)}": expected /bucket/object, percent-encoded.`);
   const directive = (x.header('x-goog-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw badRequest(`Invalid x-goog-metadata-directive "${directive}": expected COPY or REPLACE.`);
   const source = selectObject(state.store, sourceBucket, sourceName, x.header('x-goog-copy-source-generation') ?? null, {});

@@ -41,7 +41,7 @@ export async function listXmlObjects(x: Exchange, { store }: EmulatorState): Pro
   const after = v2 ? (token ? Buffer.from(token, 'base64url').toString('utf8') : (q.get('start-after') ?? undefined)) : (q.get('marker') ?? undefined);
   // max-keys=0 is legal: an empty, untruncated-looking page that only echoes the parameters.
   const page =
-    max === 0 ? { items: [], prefixes: [] } : listPage(store.list(bucket, prefix), { prefix, delimiter, max, ...(after ? { after } : {}) });
+    max === 0 ? { items: [], prefixes: [] } : listPage(store.list(bucket, prefix, after ?? ''), { prefix, delimiter, max, ...(after ? { after } : {}) });
   const children: XmlNode[] = [text('Name', bucket), text('Prefix', prefix)];
   if (v2) {
     if (token) children.push(text('ContinuationToken', token));

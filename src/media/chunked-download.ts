@@ -1,6 +1,6 @@
 /**
  * `ChunkedDownload` and `RawChunkedDownload`: an object fetched as a sequence of fixed-size ranged GETs, one per
- * `consumeNextChunk()` call (protocol-spec §4.5). Beyond Python:
+ * `consumeNextChunk()` call. Beyond Python:
  *
  * - each chunk is streamed to the Writable as it arrives (Python buffers the chunk, then writes it), with
  *   back-pressure, and the Writable always holds exactly the bytes counted by `bytesDownloaded`;

@@ -1,6 +1,6 @@
 /**
- * Byte ranges on the wire: the `range` request header we send (protocol-spec §4.1, `add_bytes_range`) and the
- * `content-range` response header we check (§1, `get_range_info`). Both are inclusive, as in HTTP.
+ * Byte ranges on the wire: the `range` request header we send and the
+ * `content-range` response header we check (Python's `get_range_info`). Both are inclusive, as in HTTP.
  */
 import { InvalidResponse } from '../errors.js';
 import { requireHeader, responseContext, type ResponseHead } from './response-checks.js';

@@ -1,6 +1,6 @@
 /**
  * `Download` and `RawDownload`: one object (or one byte range of it) in one logical GET, as
- * google-resumable-media's classes of the same names (protocol-spec §4.3, §4.4, §7), with three improvements:
+ * google-resumable-media's classes of the same names, with three improvements:
  *
  * - a body that breaks off is resumed from the byte reached, pinned to the generation first served, and the
  *   result is still validated: the hasher has seen every byte written, whichever response carried it, so the
@@ -112,7 +112,8 @@ export class Download {
   /**
    * The headers sent with every request (a lower-cased copy of the option). Holds the `range` of the latest
    * request, as Python's instance headers do, and `accept-encoding: gzip` unless you set another: gzip-stored
-   * objects are then served as stored, which is what `x-goog-hash` describes (python-requests sends the same).
+   * objects are then served as stored, which is what `x-goog-hash` describes. (python-requests sends
+   * `gzip, deflate`; gzip is the only coding GCS stores and transcodes, so we ask for it alone.)
    */
   readonly headers: Record<string, string>;
   /** The retry policy of `consume()`; replace it to change back-off or budget. */

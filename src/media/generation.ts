@@ -1,5 +1,5 @@
 /**
- * Generation pinning and transcoding detection for downloads (protocol-spec §3, §7): which generation a media
+ * Generation pinning and transcoding detection for downloads: which generation a media
  * URL names, how to pin a follow-up request to the generation first served, and when GCS decompressed a gzip
  * object on the fly.
  */

@@ -1,6 +1,6 @@
 /**
  * The `multipart/related` body of a JSON-API multipart upload: one JSON metadata part and one media part,
- * framed byte for byte as google-resumable-media frames it (protocol-spec §5.3), so its test vectors apply.
+ * framed byte for byte as google-resumable-media frames it, so its test vectors apply.
  */
 import { randomBytes } from 'node:crypto';
 

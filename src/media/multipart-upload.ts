@@ -1,5 +1,5 @@
 /**
- * `MultipartUpload`: metadata and data in one `uploadType=multipart` request (protocol-spec §5.3).
+ * `MultipartUpload`: metadata and data in one `uploadType=multipart` request.
  */
 import { metadataKey } from '../checksum/hasher.js';
 import type { HttpRequest, RequestOptions, Transport } from '../transport/transport.js';

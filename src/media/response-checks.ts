@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import {
   AbortError,
   InvalidResponse,
+  NetworkError,
   RETRYABLE_STATUSES,
   statusError,
   type RequestContext,
@@ -46,10 +47,14 @@ function requestContext(response: ResponseHead & { url?: string }, method?: stri
 }
 
 /**
- * Reads at most {@link ERROR_BODY_LIMIT} bytes of `body` as UTF-8 and discards the rest. Never throws: a body
- * that fails half-way still leaves the status to report.
+ * Reads at most {@link ERROR_BODY_LIMIT} bytes of `body` as UTF-8 and discards the rest.
+ *
+ * A body that breaks off (reset, closed before its Content-Length) is a NetworkError, which the retry policy
+ * retries: the status alone is not the server's whole answer. A 404 whose body was cut has lost the reason
+ * that tells a missing upload (`NoSuchUpload`, which may mean "already completed") from a missing object, and
+ * reporting it as a plain 404 would skip the checks that reason triggers.
  */
-export async function readErrorBody(body: Readable, limit = ERROR_BODY_LIMIT): Promise<string> {
+export async function readErrorBody(body: Readable, limit = ERROR_BODY_LIMIT, status?: number): Promise<string> {
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let seen = 0;
@@ -65,10 +70,20 @@ export async function readErrorBody(body: Readable, limit = ERROR_BODY_LIMIT): P
       // Leaving the loop destroys the body: cheaper than draining an error page that never ends.
       if (seen > ERROR_BODY_DRAIN_LIMIT) break;
     }
-  } catch {
-    // The status is the news; a body that breaks off adds nothing we could act on.
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    const code = (error as { code?: unknown } | undefined)?.code;
+    throw new NetworkError(`The body of a ${status ?? 'failed'} response broke off after ${seen} bytes: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+      ...(typeof code === 'string' ? { systemCode: code } : {}),
+    });
   }
   return Buffer.concat(kept).toString('utf8');
+}
+
+function isAbort(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return error instanceof AbortError || name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED';
 }
 
 /** What GCS said in an error body: JSON API `error.errors[0].reason` / `error.message`, XML `<Code>` / `<Message>`. */
@@ -120,7 +135,7 @@ export async function requireStatus(
 ): Promise<number> {
   if (accepted.includes(response.status)) return response.status;
   if (!RETRYABLE_STATUSES.has(response.status)) onNonRetryable?.();
-  const body = await readErrorBody(response.body);
+  const body = await readErrorBody(response.body, ERROR_BODY_LIMIT, response.status);
   const details = parseGcsError(body);
   let message = `Request failed with status code ${response.status}. Expected one of ${accepted.join(', ')}.`;
   if (details.reason !== undefined || details.message !== undefined) {

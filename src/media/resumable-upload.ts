@@ -1,5 +1,5 @@
 /**
- * `ResumableUpload`: a JSON-API resumable session (protocol-spec §5.4). `initiate` creates the session, each
+ * `ResumableUpload`: a JSON-API resumable session. `initiate` creates the session, each
  * `transmitNextChunk` PUTs one chunk with its `Content-Range`, the server answers 308 with how much it has
  * persisted (its `Range`) until the last chunk gets the object resource (200), and `recover` asks the server
  * where the session stands after a failure.

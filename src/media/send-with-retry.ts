@@ -1,7 +1,7 @@
 /**
  * One protocol exchange under the retry policy: build the request, send it, process the response, and on a
  * retryable failure do it all again. The request is rebuilt for every attempt because a streamed body can be
- * sent only once (protocol-spec §6: "the whole request re-sent").
+ * sent only once.
  */
 import type { Readable } from 'node:stream';
 import { mapTransportError } from '../transport/error-mapping.js';

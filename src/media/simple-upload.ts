@@ -1,5 +1,5 @@
 /**
- * `SimpleUpload`: the whole object in one `uploadType=media` request, without metadata (protocol-spec §5.2).
+ * `SimpleUpload`: the whole object in one `uploadType=media` request, without metadata.
  */
 import { formatGoogHash } from '../checksum/goog-hash.js';
 import type { HttpRequest, RequestOptions, Transport } from '../transport/transport.js';

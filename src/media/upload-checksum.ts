@@ -1,6 +1,6 @@
 /**
  * Checks of an upload's checksum against what the server reports, with google-resumable-media's messages
- * (protocol-spec §2), and recognition of the server's own refusal of a checksum we sent.
+ *, and recognition of the server's own refusal of a checksum we sent.
  */
 import { DataCorruption, InvalidResponse, type ResponseContext } from '../errors.js';
 

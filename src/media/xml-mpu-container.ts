@@ -1,5 +1,5 @@
 /**
- * `XMLMPUContainer`: the life cycle of an XML multipart upload (protocol-spec §5.5) — `POST ?uploads` to start
+ * `XMLMPUContainer`: the life cycle of an XML multipart upload — `POST ?uploads` to start
  * it, `GET ?uploadId=` to list the parts the server holds, `POST ?uploadId=` with the part list to assemble the
  * object, `DELETE ?uploadId=` to abandon it. Parts are sent by `XMLMPUPart`s, anywhere; the container only
  * records their numbers and ETags.

@@ -1,5 +1,5 @@
 /**
- * `XMLMPUPart`: one part of an XML multipart upload, `PUT {object}?partNumber=N&uploadId=ID` (protocol-spec §5.6).
+ * `XMLMPUPart`: one part of an XML multipart upload, `PUT {object}?partNumber=N&uploadId=ID`.
  *
  * Beyond Python, whose part sends no checksum at all: the part's digest goes with it (`x-goog-hash: crc32c=…`, or
  * `Content-MD5` for md5), so the server refuses bytes that changed on the way (reported as DataCorruption, as
@@ -13,11 +13,11 @@ import { assertChecksumType, createHasher, metadataKey, type ChecksumType } from
 import { InvalidArgumentError, InvalidStateError, SourceChangedError } from '../errors.js';
 import { RetryStrategy } from '../transport/retry.js';
 import type { HttpRequest, HttpResponse, RequestOptions, Transport } from '../transport/transport.js';
-import { throwIfAborted } from '../util/abort.js';
 import { requireHeader, requireStatus, responseContext } from './response-checks.js';
 import { sendWithRetry } from './send-with-retry.js';
 import { checkBytes, checkHeaders, checkInteger, checkUrl, describe } from './arguments.js';
 import { digestRefusal, validateUploadChecksum } from './upload-checksum.js';
+import { visitFileRange } from './file-range.js';
 import { fileRangeStream } from './upload-source.js';
 
 /** GCS (like S3) numbers parts from 1 to 10,000. */
@@ -162,16 +162,16 @@ export class XMLMPUPart {
       crc.update(this.#data);
       md5?.update(this.#data);
     } else {
-      const stream = fileRangeStream(this.filename as string, this.start, this.end);
-      try {
-        for await (const chunk of stream) {
-          throwIfAborted(signal);
-          crc.update(chunk as Buffer);
-          md5?.update(chunk as Buffer);
-        }
-      } finally {
-        stream.destroy();
-      }
+      await visitFileRange(
+        this.filename as string,
+        this.start,
+        this.end,
+        (block) => {
+          crc.update(block);
+          md5?.update(block);
+        },
+        signal,
+      );
       if (crc.length !== this.size) {
         throw new SourceChangedError(
           `The file ${this.filename} holds only ${this.start + crc.length} bytes; part ${this.partNumber} needs bytes ${this.start} to ${this.end}`,

@@ -9,14 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { InvalidArgumentError, InvalidStateError, WorkerError, deserializeError } from '../errors.js';
-import { onAbort } from '../util/abort.js';
+import { abortErrorFor, onAbort } from '../util/abort.js';
 import {
   HANDLERS,
+  TASK_CANCELLED,
+  TASK_QUEUED,
   type CancelMessage,
+  type DownloadRangeTask,
+  type DownloadRangeValue,
   type HashRangeTask,
   type HashRangeValue,
   type PortMessage,
   type ProgressMessage,
+  type RangeHeadMessage,
+  type RangeStoredMessage,
   type TaskReply,
   type UploadPartTask,
   type UploadPartValue,
@@ -33,12 +39,14 @@ const WORKER_ENTRY =
     : new URL('../../workers/entry.js', import.meta.url);
 
 /**
- * Up to 2 threads. A part upload is mostly waiting on the network and CRC32C runs at GB/s per core, so one thread
- * drives many sockets; each extra uploading thread costs about 50 MiB of resident memory (its own V8 heap, a
- * second copy of undici, read buffers awaiting GC — measured with bench/memory.ts), which a third or fourth
- * thread would spend without a measurable gain in throughput.
+ * One thread per core, up to 4. Both directions now move their bytes in the workers (a download range costs
+ * its worker about 2.5 CPU seconds per GiB with CRC32C and disk writes, an upload part about 2.5), so one
+ * thread tops out near 400–500 MiB/s on the machines measured and a fast NIC needs several; each thread costs
+ * about 50 MiB of resident memory (its own V8 heap, a second copy of undici), which is why the default stops at
+ * 4 (the bench's per-GiB figures show when more would pay: set `workers`). Requests in flight (`concurrency`)
+ * are independent of it: one thread serves many requests.
  */
-export const DEFAULT_MAX_THREADS = Math.max(1, Math.min(availableParallelism(), 2));
+export const DEFAULT_MAX_THREADS = Math.max(1, Math.min(availableParallelism(), 4));
 
 /**
  * Young-generation cap of each worker's V8 heap. Workers allocate mostly short-lived read buffers; a small young
@@ -52,7 +60,7 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  */
 export const DEFAULT_TASKS_PER_THREAD = 16;
 
-/** Idle threads stay this long (with their keep-alive sockets) before piscina retires them. */
+/** With no task running for this long, the threads (and their keep-alive sockets) are stopped; the next task starts them again. */
 const IDLE_TIMEOUT_MS = 30_000;
 
 export interface WorkerPoolOptions {
@@ -63,6 +71,12 @@ export interface WorkerPoolOptions {
   maxThreads?: number;
 }
 
+/**
+ * Spreads tasks over every thread the pool may have. piscina's default balancer keeps giving tasks to the
+ * threads it has until each carries `concurrentTasksPerWorker`, so 16 ranges in flight would all share one
+ * thread and one core; this one lets the pool start another thread while none is idle, then picks the least
+ * busy.
+ */
 /** How a task ended, with the transferred buffer (if any) handed back either way so it can be reused. */
 export type TaskOutcome<T> = { ok: true; value: T; buffer?: ArrayBuffer } | { ok: false; error: Error; buffer?: ArrayBuffer };
 
@@ -73,14 +87,19 @@ export interface RunOptions {
   transfer?: ArrayBuffer[];
   /** Worker progress reports for the task. */
   onProgress?: (message: ProgressMessage) => void;
+  /** A download range's reports: its response's object facts, and each stored batch. */
+  onRange?: (message: RangeHeadMessage | RangeStoredMessage) => void;
 }
 
-type TaskWithoutPort<T> = Omit<T, 'port'>;
+type TaskWithoutPort<T> = Omit<T, 'port' | 'state'>;
 
 export class WorkerPool {
   readonly #maxThreads: number;
   #piscina: Piscina | undefined;
   #closed = false;
+  /** Tasks in flight, and the timer that retires the threads once there have been none for a while. */
+  #running = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     const maxThreads = options.maxThreads ?? DEFAULT_MAX_THREADS;
@@ -109,9 +128,18 @@ export class WorkerPool {
     return this.#run<HashRangeTask, HashRangeValue>(HANDLERS.hashRange, task, options);
   }
 
+  /**
+   * Downloads one range in a worker. The outcome is always a value (with `failure` set when the range did not
+   * complete), so the caller knows what was stored either way.
+   */
+  downloadRange(task: TaskWithoutPort<DownloadRangeTask>, options: RunOptions = {}): Promise<TaskOutcome<DownloadRangeValue>> {
+    return this.#run<DownloadRangeTask, DownloadRangeValue>(HANDLERS.downloadRange, task, options);
+  }
+
   /** Waits for running tasks, then stops the threads. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     const piscina = this.#piscina;
     this.#piscina = undefined;
     await piscina?.close();
@@ -121,31 +149,53 @@ export class WorkerPool {
    * Runs one task. Resolves with the handler's outcome (errors rebuilt into their typed classes); rejects with a
    * WorkerError only when the thread itself failed (then a transferred buffer is lost).
    */
-  async #run<T extends { port: unknown }, R>(
+  async #run<T extends { port: unknown; state: unknown }, R>(
     name: string,
     task: TaskWithoutPort<T>,
     options: RunOptions,
   ): Promise<TaskOutcome<R>> {
     const piscina = this.#pool();
+    this.#taskStarted();
     const { port1, port2 } = new MessageChannel();
+    let received = 0;
+    let expected = Infinity;
+    let drained: () => void = () => undefined;
+    const allReceived = new Promise<void>((resolve) => (drained = resolve));
     port1.on('message', (message: PortMessage) => {
+      if (++received >= expected) drained();
       if (message.type === 'progress') options.onProgress?.(message);
+      else if (message.type === 'head' || message.type === 'stored') options.onRange?.(message);
     });
+    const state = new Int32Array(new SharedArrayBuffer(4));
+    let cancelledEarly: () => void = () => undefined;
+    const early = new Promise<'cancelled'>((resolve) => (cancelledEarly = () => resolve('cancelled')));
     const disposeAbort = onAbort(options.signal, () => {
+      if (Atomics.compareExchange(state, 0, TASK_QUEUED, TASK_CANCELLED) === TASK_QUEUED) {
+        cancelledEarly();
+        return;
+      }
       const cancel: CancelMessage = { type: 'cancel' };
       port1.postMessage(cancel);
     });
     try {
       let reply: TaskReply<R>;
       try {
-        reply = (await piscina.run(
-          { ...task, port: port2 },
-          { name, transferList: [port2, ...(options.transfer ?? [])] },
-        )) as TaskReply<R>;
+        const running = piscina.run({ ...task, port: port2, state }, { name, transferList: [port2, ...(options.transfer ?? [])] });
+        const first = await Promise.race([running, early]);
+        if (first === 'cancelled') {
+          // The worker will answer without doing anything once it gets to the task; nobody needs that answer.
+          running.catch(() => undefined);
+          return { ok: false, error: abortErrorFor(options.signal as AbortSignal) };
+        }
+        reply = first as TaskReply<R>;
       } catch (error) {
         throw new WorkerError(`The worker running ${name} failed: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
         });
+      }
+      if (reply.messages !== undefined && received < reply.messages) {
+        expected = reply.messages;
+        await allReceived;
       }
       const buffer = reply.buffer ? { buffer: reply.buffer } : {};
       if (reply.result.ok) return { ok: true, value: reply.result.value, ...buffer };
@@ -153,7 +203,27 @@ export class WorkerPool {
     } finally {
       disposeAbort();
       port1.close();
+      this.#taskEnded();
     }
+  }
+
+  #taskStarted(): void {
+    this.#running++;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** The last running task ended: retire the threads if nothing else comes within IDLE_TIMEOUT_MS. */
+  #taskEnded(): void {
+    if (--this.#running > 0) return;
+    this.#idleTimer = setTimeout(() => {
+      const piscina = this.#piscina;
+      this.#piscina = undefined;
+      this.#idleTimer = undefined;
+      void piscina?.close();
+    }, IDLE_TIMEOUT_MS);
+    // An idle pool must not keep the process alive.
+    this.#idleTimer.unref();
   }
 
   #pool(): Piscina {
@@ -161,8 +231,10 @@ export class WorkerPool {
     this.#piscina ??= new Piscina({
       filename: WORKER_ENTRY.href,
       maxThreads: this.#maxThreads,
-      minThreads: 0,
-      idleTimeout: IDLE_TIMEOUT_MS,
+      // Every thread starts with the first task, so that tasks spread over all of them at once (piscina would
+      // otherwise fill one thread up to concurrentTasksPerWorker before starting the next, and 16 ranges would
+      // share one core). The whole pool is retired after an idle spell instead (see #taskEnded).
+      minThreads: this.#maxThreads,
       concurrentTasksPerWorker: DEFAULT_TASKS_PER_THREAD,
       // Parked threads would freeze their keep-alive sockets and port listeners between tasks (piscina's
       // default 'sync' mode uses Atomics.wait); measured faster for undici PUTs too.

@@ -18,41 +18,74 @@ import { parseGoogHash } from '../checksum/goog-hash.js';
 import {
   DataCorruption,
   InvalidArgumentError,
-  InvalidResponse,
   InvalidStateError,
-  NotFound,
-  PreconditionFailed,
   SourceChangedError,
   UnvalidatedError,
 } from '../errors.js';
-import { RawChunkedDownload } from '../media/chunked-download.js';
-import { parseContentRange } from '../media/content-range.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import type { RequestBudget } from '../scheduler/request-budget.js';
+import type { AuthProvider } from '../transport/auth.js';
 import type { GcsEndpoint } from '../transport/endpoint.js';
-import { headerValue, type Transport } from '../transport/transport.js';
-import { abortErrorFor, linkedController, throwIfAborted } from '../util/abort.js';
+import type { Transport } from '../transport/transport.js';
+import { abortErrorFor, linkedController } from '../util/abort.js';
 import { Semaphore } from '../util/semaphore.js';
 import { formatObjectRef, type ObjectRef } from './object-ref.js';
-import type { CompletedRange, DownloadCheckpoint, DownloadResult, ResolvedTransferOptions } from './options.js';
+import { PARTIAL_CHECKPOINT_BYTES, type CompletedRange, type DownloadCheckpoint, type DownloadResult, type ResolvedTransferOptions } from './options.js';
 import { missingRanges, splitRanges, type ByteRange } from './part-plan.js';
 import type { ProgressTracker } from './progress.js';
-import { RangeReceiver, type RangeStore } from './range-receiver.js';
+import type { FileSink } from './file-sink.js';
+import { InlineRangeRunner } from './inline-range-runner.js';
+import { PooledRangeRunner, type PooledOutput } from './pooled-range-runner.js';
+import type { ObjectHead } from './range-fetch.js';
+import type { RangeStore } from './range-receiver.js';
+import type { RangeOutcome, RangeRunner, RangeSpec } from './range-runner.js';
 import { runSlidingWindow } from './sliding-window.js';
 
 /**
- * Fresh attempts for a range whose answer broke the protocol (Range ignored, wrong Content-Range, wrong body
- * length). The media class does not retry those (they are not transient by status), but a proxy or a
- * misbehaving replica can produce one; a few attempts separate a glitch from a server that never honours ranges.
+ * What a download needs from its owner. With a `pool` (the TransferManager's, unless it was given its own
+ * transport), ranges run in worker threads and `auth` supplies their credentials; without one they run on the
+ * main thread through `transport`.
  */
-const RANGE_PROTOCOL_ATTEMPTS = 3;
-
-/** What a download needs from its owner. */
 export interface DownloadContext {
   transport: Transport;
   endpoint: GcsEndpoint;
+  pool?: WorkerPool;
+  auth?: AuthProvider;
+  /** The manager's request budget: each range task holds one slot while a worker fetches it. */
+  requests?: RequestBudget;
 }
 
-/** Where ranges go, plus the hooks a destination needs around them. */
-export interface DownloadTarget extends RangeStore {
+/**
+ * The runner a download's ranges go through: the worker pool when the context has one (bytes stored by the
+ * workers into `file`'s descriptor, or handed to `deliver` in batches), else the main thread.
+ */
+export function rangeRunnerFor(
+  context: DownloadContext,
+  settings: ResolvedTransferOptions,
+  source: ObjectRef,
+  destination: { file: FileSink } | { deliver: (index: number, data: Buffer) => void },
+): RangeRunner {
+  const label = formatObjectRef(source);
+  if (context.pool && context.auth) {
+    const output: PooledOutput =
+      'file' in destination
+        ? { kind: 'file', fd: destination.file.fd }
+        : { kind: 'port', deliver: (index, _position, data) => destination.deliver(index, data) };
+    return new PooledRangeRunner(context.pool, context.auth, output, settings, label, context.requests);
+  }
+  const store: RangeStore =
+    'file' in destination
+      ? { write: (_index, position, chunks, length) => destination.file.writev(chunks, position, length) }
+      : {
+          write: (index, _position, chunks) => {
+            for (const chunk of chunks) destination.deliver(index, chunk);
+          },
+        };
+  return new InlineRangeRunner(context.transport, store, settings, label);
+}
+
+/** The hooks a destination needs around its ranges (the bytes themselves go through the job's runner). */
+export interface DownloadTarget {
   /** Before range `index` starts (an ordered stream waits here for room in its window). */
   open(index: number, signal: AbortSignal): Promise<void>;
   /** After range `index` has all its bytes. */
@@ -63,17 +96,15 @@ export interface DownloadTarget extends RangeStore {
 
 export interface DownloadJobOptions {
   settings: ResolvedTransferOptions;
+  /** Moves the bytes of each range to the destination. */
+  runner: RangeRunner;
   progress: ProgressTracker;
   onCheckpoint: ((event: DownloadCheckpoint) => void) | undefined;
   resume: { generation: string; ranges: readonly CompletedRange[] } | undefined;
 }
 
 /** What discovery learned. */
-interface Discovery {
-  size: number;
-  generation: string | undefined;
-  serverCrc32c: string | undefined;
-}
+type Discovery = ObjectHead;
 
 export class DownloadJob {
   readonly #context: DownloadContext;
@@ -135,6 +166,7 @@ export class DownloadJob {
         size,
         generation,
         ...(info.serverCrc32c === undefined ? {} : { crc32c: info.serverCrc32c }),
+        ...(info.contentEncoding === undefined ? {} : { contentEncoding: info.contentEncoding }),
       });
       const window = this.#target
         .sized(size)
@@ -150,12 +182,13 @@ export class DownloadJob {
             async (range, rangeSignal) => {
               const index = this.#ranges++;
               await this.#target.open(index, rangeSignal);
-              const receiver = this.#receiver(index, range.start, range.end - range.start);
-              await this.#fetch(receiver, url, range.end - 1, rangeSignal, generation);
-              if (receiver.written !== range.end - range.start) {
-                throw new InvalidStateError(`Range [${range.start}, ${range.end}) ended with ${receiver.written} bytes`);
+              const limit = range.end - range.start;
+              const spec: RangeSpec = { index, start: range.start, limit, discard: 0, url, endInclusive: range.end - 1, pinned: generation };
+              const outcome = await this.#run(spec, rangeSignal);
+              if (outcome.written !== limit) {
+                throw new InvalidStateError(`Range [${range.start}, ${range.end}) ended with ${outcome.written} bytes`);
               }
-              this.#complete(receiver);
+              this.#complete(spec, outcome);
             },
             { concurrency: settings.concurrency, signal: controller.signal, slots },
           );
@@ -195,114 +228,85 @@ export class DownloadJob {
     });
     // Nobody may be listening when it fails (the caller then learns of it through `done`).
     known.catch(() => undefined);
+    // A generation other than the journal's stops the range: its bytes must not be mixed with the saved ones.
+    const { controller, dispose } = linkedController(signal);
+    let changed: SourceChangedError | undefined;
     let info: Discovery | undefined;
-    const learn = (download: RawChunkedDownload): void => {
+    const learn = (head: ObjectHead): void => {
       if (info) return;
-      const range = parseContentRange(String(headerValue(download.lastHeaders, 'content-range')));
-      const generation = download.generation;
-      if (resume && generation !== undefined && generation !== resume.generation) {
-        throw new SourceChangedError(
-          `${formatObjectRef(this.#source)} is now generation ${generation}, not ${resume.generation} as when the download started`,
+      if (resume && head.generation !== undefined && head.generation !== resume.generation) {
+        changed ??= new SourceChangedError(
+          `${formatObjectRef(this.#source)} is now generation ${head.generation}, not ${resume.generation} as when the download started`,
         );
+        controller.abort(changed);
+        return;
       }
-      info = {
-        size: range?.total ?? download.totalBytes ?? 0,
-        generation,
-        serverCrc32c: parseGoogHash(download.lastHeaders['x-goog-hash'], 'crc32c'),
-      };
+      info = head;
       this.#options.progress.setTotals({ bytes: info.size });
       resolveKnown(info);
     };
-    let attempt: RawChunkedDownload | undefined;
-    const receiver = this.#receiver(index, start, limit, discard, () => {
-      if (attempt !== undefined) learn(attempt);
-    });
+    const spec: RangeSpec = { index, start, limit, discard, url, endInclusive: start + limit - 1, pinned: resume?.generation };
     const done = (async () => {
       try {
-        await this.#target.open(index, signal);
+        await this.#target.open(index, controller.signal);
         // A generation the caller asked for that does not exist is a NotFound; one a resume expects is a change.
-        const download = await this.#fetch(receiver, url, start + limit - 1, signal, resume?.generation, (d) => (attempt = d));
-        learn(download);
-        if (receiver.written > 0) this.#complete(receiver);
+        const outcome = await this.#run(spec, controller.signal, learn).catch((error: unknown) => {
+          throw changed ?? error;
+        });
+        learn(outcome.head);
+        if (changed) throw changed;
+        if (outcome.written > 0) this.#complete(spec, outcome);
         else this.#target.close(index);
       } catch (error) {
         rejectKnown(error);
         throw error;
+      } finally {
+        dispose();
       }
     })();
     return { known, done, range: { start, end: start + limit } };
   }
 
   /**
-   * Fetches a receiver's range, `[nextRequestStart, endInclusive]`, with fresh attempts after protocol
-   * violations. Resolves with the last download object (its totals and headers describe the object).
+   * Runs one range through the runner, counting its stored bytes as progress and checkpointing the range in
+   * progress every {@link PARTIAL_CHECKPOINT_BYTES}, so an interruption keeps what was written.
    */
-  async #fetch(
-    receiver: RangeReceiver,
-    url: string,
-    endInclusive: number,
-    signal: AbortSignal,
-    pinned: string | undefined,
-    onAttempt?: (download: RawChunkedDownload) => void,
-  ): Promise<RawChunkedDownload> {
-    const { settings } = this.#options;
-    for (let attempt = 1; ; attempt++) {
-      throwIfAborted(signal);
-      const from = receiver.nextRequestStart;
-      const stream = receiver.attemptStream();
-      const download = new RawChunkedDownload(url, endInclusive - from + 1, stream, { start: from, end: endInclusive });
-      download.retryStrategy = settings.retry;
-      onAttempt?.(download);
-      try {
-        await download.consumeNextChunk(this.#context.transport, {
-          signal,
-          ...(settings.timeout ? { timeout: settings.timeout } : {}),
-        });
-        await receiver.settle();
-        return download;
-      } catch (error) {
-        // Pieces still buffered in this attempt's Writable or batch are dropped; the next attempt re-fetches them.
-        stream.destroy();
-        receiver.discardBatch();
-        await receiver.settle();
-        if (signal.aborted) throw abortErrorFor(signal);
-        if (pinned !== undefined && (error instanceof NotFound || error instanceof PreconditionFailed)) {
-          throw new SourceChangedError(
-            `${formatObjectRef(this.#source)} generation ${pinned} is gone: the object was overwritten or deleted during the download`,
-            { cause: error },
-          );
-        }
-        // A violation noticed after every byte of the range was stored (a body longer than announced) leaves
-        // nothing to ask for again: a server that does that is reported, not retried with an empty range.
-        const more = receiver.nextRequestStart <= endInclusive;
-        if (more && isProtocolViolation(error) && attempt < RANGE_PROTOCOL_ATTEMPTS) continue;
-        throw error;
-      }
+  async #run(spec: RangeSpec, signal: AbortSignal, onHead?: (head: ObjectHead) => void): Promise<RangeOutcome> {
+    const { progress, onCheckpoint } = this.#options;
+    let checkpointed = 0;
+    let stored = { written: 0, crc32c: 0 };
+    const checkpoint = (): void => {
+      if (onCheckpoint === undefined || stored.written <= checkpointed || stored.written >= spec.limit) return;
+      checkpointed = stored.written;
+      onCheckpoint({ type: 'partial', start: spec.start, end: spec.start + stored.written, crc32c: stored.crc32c });
+    };
+    try {
+      return await this.#options.runner.run(
+        spec,
+        {
+          ...(onHead ? { onHead } : {}),
+          onStored: (written, crc32c, added) => {
+            progress.addBytes(added);
+            stored = { written, crc32c };
+            if (written - checkpointed >= PARTIAL_CHECKPOINT_BYTES) checkpoint();
+          },
+        },
+        signal,
+      );
+    } catch (error) {
+      // Interrupted or failed: whatever the range stored is worth keeping for a resume.
+      checkpoint();
+      throw error;
     }
   }
 
-  #receiver(index: number, start: number, limit: number, discard = 0, onFirstBytes?: () => void): RangeReceiver {
-    return new RangeReceiver({
-      index,
-      start,
-      limit,
-      discard,
-      store: this.#target,
-      onBytes: (count) => {
-        onFirstBytes?.();
-        this.#options.progress.addBytes(count);
-      },
-    });
-  }
-
-  #complete(receiver: RangeReceiver): void {
-    const range: CompletedRange = { start: receiver.start, end: receiver.start + receiver.written, crc32c: receiver.crc32c };
+  #complete(spec: RangeSpec, outcome: RangeOutcome): void {
+    const range: CompletedRange = { start: spec.start, end: spec.start + outcome.written, crc32c: outcome.crc32c };
     this.#completed.push(range);
-    this.#target.close(receiver.index);
+    this.#target.close(spec.index);
     this.#options.progress.addParts(1);
     this.#options.onCheckpoint?.({ type: 'range', ...range });
   }
-
   /** Combines the ranges' CRCs (which must tile the object) and compares with the server's CRC32C. */
   #verify(discovery: Discovery, size: number): DownloadResult {
     const { settings, progress } = this.#options;
@@ -355,15 +359,6 @@ function discoveryRange(done: readonly ByteRange[], chunkSize: number): { start:
   if (next) return { start, discard: 0, limit: Math.min(chunkSize, next.start - start) };
   const discard = start > 0 ? 1 : 0;
   return { start, discard, limit: chunkSize - discard };
-}
-
-/** A 2xx answer that is not the range asked for (or has the wrong length): worth a fresh attempt. */
-function isProtocolViolation(error: unknown): boolean {
-  return (
-    error instanceof InvalidResponse &&
-    !(error instanceof NotFound) &&
-    (error.status === undefined || (error.status >= 200 && error.status < 300))
-  );
 }
 
 /** Validates a download `resume` option (shape, integers, no overlaps). */

@@ -1,15 +1,26 @@
 /**
- * `downloadFile`: a parallel download into `<dest>.partial`, renamed onto `dest` only once every byte is
- * verified. On failure or abort the partial file is removed (or kept for `resume` with `keepPartial`, unless
- * the bytes proved corrupt), so `dest` is never a half-written or unverified file.
+ * `downloadFile`: a parallel download into `<dest>.gcs-transfer.partial`, renamed onto `dest` only once every
+ * byte is verified. On failure or abort the partial file is removed (or kept for `resume` with `keepPartial`,
+ * unless the bytes proved corrupt), so `dest` is never a half-written or unverified file. The destination is
+ * locked for the whole call (see destination-lock.ts), so the result always describes the file that is there.
  */
-import { resolve } from 'node:path';
-import { DataCorruption, InvalidArgumentError } from '../errors.js';
+import { createGunzip } from 'node:zlib';
+import { DataCorruption, InvalidArgumentError, InvalidResponse, LocalIOError } from '../errors.js';
 import { abortErrorFor, linkedController } from '../util/abort.js';
-import { DownloadJob, checkDownloadResume, type DownloadContext, type DownloadTarget } from './download-job.js';
-import { FileSink } from './file-sink.js';
+import { DownloadJob, checkDownloadResume, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
+import { DestinationLock } from './destination-lock.js';
+import { FileSink, resolveDestination } from './file-sink.js';
 import type { ObjectRef } from './object-ref.js';
-import { checkBoolean, checkFunction, resolveTransfer, type TransferDownloadOptions, type DownloadResult, type TransferDefaults } from './options.js';
+import { decompressesOnDownload } from './stored-encoding.js';
+import {
+  checkBoolean,
+  checkFunction,
+  resolveDownload,
+  type DownloadCheckpoint,
+  type DownloadResult,
+  type TransferDefaults,
+  type TransferDownloadOptions,
+} from './options.js';
 import { ProgressTracker } from './progress.js';
 
 export async function downloadFile(
@@ -19,29 +30,48 @@ export async function downloadFile(
   defaults: TransferDefaults,
   options: TransferDownloadOptions = {},
 ): Promise<DownloadResult> {
-  const settings = resolveTransfer(defaults, options);
+  const settings = resolveDownload(defaults, options);
   checkFunction('onCheckpoint', options.onCheckpoint);
   checkBoolean('keepPartial', options.keepPartial);
+  checkBoolean('decompress', options.decompress);
   if (typeof destPath !== 'string' || destPath === '') {
     throw new InvalidArgumentError(`Expected \`destPath\` to be a non-empty file path, got \`${String(destPath)}\``);
   }
   if (options.resume !== undefined) checkDownloadResume(options.resume);
+  const lock = options.destinationLock;
+  if (lock !== undefined && !(lock instanceof DestinationLock)) {
+    throw new InvalidArgumentError('Expected `destinationLock` to be a DestinationLock from DestinationLock.acquire()');
+  }
+  const dest = await resolveDestination(destPath);
+  if (lock !== undefined && lock.dest !== dest) {
+    throw new InvalidArgumentError(`\`destinationLock\` locks ${lock.dest}, not the destination ${dest}`);
+  }
   const progress = new ProgressTracker(settings.onProgress);
-  const sink = await openSink(resolve(destPath), options.resume !== undefined);
+  const sink = await openSink(dest, options.resume !== undefined, lock);
   const target: DownloadTarget = {
-    write: (_index, position, data) => sink.write(data, position),
     open: async () => undefined,
     close: () => undefined,
     sized: (size) => sink.truncate(size),
   };
   const { controller, dispose } = linkedController(settings.signal);
+  let encoding: string | undefined;
+  const onCheckpoint = (event: DownloadCheckpoint): void => {
+    if (event.type === 'discovered') encoding = event.contentEncoding;
+    options.onCheckpoint?.(event);
+  };
   try {
     const result = await new DownloadJob(context, source, target, {
       settings,
+      runner: rangeRunnerFor(context, settings, source, { file: sink }),
       progress,
-      onCheckpoint: options.onCheckpoint,
+      onCheckpoint,
       resume: options.resume,
     }).run(controller.signal);
+    if (options.decompress !== false && decompressesOnDownload(encoding)) {
+      const bytes = await decompressInto(sink, result);
+      progress.finish();
+      return { ...result, decompressed: { encoding: encoding as string, bytes } };
+    }
     await sink.commit();
     progress.finish();
     return result;
@@ -56,14 +86,34 @@ export async function downloadFile(
   }
 }
 
-async function openSink(dest: string, resume: boolean): Promise<FileSink> {
+/**
+ * Decompresses the verified stored bytes onto the destination. The stored CRC32C matched, so a gzip stream
+ * that does not decode (or whose own CRC-32 trailer fails) means the object itself is not what its
+ * Content-Encoding says: a typed error, and the destination is left alone.
+ */
+async function decompressInto(sink: FileSink, result: DownloadResult): Promise<number> {
   try {
-    return await FileSink.open(dest, { resume });
+    return await sink.commitDecoded(() => createGunzip());
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (resume && code === 'ENOENT') {
-      throw new InvalidArgumentError(`Cannot \`resume\`: ${dest}.partial does not exist (start the download afresh)`, { cause: error });
+    const zlib = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    if (typeof zlib === 'string' && zlib.startsWith('Z_')) {
+      throw new InvalidResponse(
+        `gs://${result.bucket}/${result.name} is stored with Content-Encoding: gzip but its (verified) bytes are not valid gzip (${zlib}); ` +
+          'download it with `decompress: false` to get them as stored',
+        { cause: error },
+      );
     }
-    throw new InvalidArgumentError(`Cannot write \`destPath\` ${dest}.partial: ${(error as Error).message}`, { cause: error });
+    throw error;
+  }
+}
+
+async function openSink(dest: string, resume: boolean, lock: DestinationLock | undefined): Promise<FileSink> {
+  try {
+    return await FileSink.open(dest, { resume, ...(lock ? { lock } : {}) });
+  } catch (error) {
+    if (resume && error instanceof LocalIOError && error.errno === 'ENOENT' && error.path.endsWith('.partial')) {
+      throw new InvalidArgumentError(`Cannot \`resume\`: ${error.path} does not exist (start the download afresh)`, { cause: error });
+    }
+    throw error;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The resume journal of a download to a file: `<dest>.partial.json`, beside the `<dest>.partial` the engine
+ * The resume journal of a download to a file: `<dest>.gcs-transfer.partial.json`, beside the partial file the engine
  * writes into. It records the object (endpoint, bucket, name), the generation every range is pinned to, the
  * size and CRC32C the server announced, and each completed range with the CRC32C of its bytes. It is rewritten
  * durably (see journal-file.ts) after discovery and after every range, and removed once the download is done.
@@ -12,13 +12,17 @@
  * find out: ranges are pinned to the journal's generation, and a different one is a SourceChangedError.
  */
 import { stat } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { throwIfAborted } from '../util/abort.js';
 import { PARTIAL_SUFFIX } from './file-sink.js';
 import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
 import { fileRangeCrc32c } from './journal-verify.js';
 import type { CompletedRange, DownloadCheckpoint } from './options.js';
 
-/** The journal sits beside the partial file: `<dest>.partial.json`. */
+/** Saved ranges re-hashed at once when a download resumes. */
+const RESUME_HASH_CONCURRENCY = 4;
+
+/** The journal sits beside the partial file: `<dest>.gcs-transfer.partial.json`. */
 export const DOWNLOAD_JOURNAL_SUFFIX = `${PARTIAL_SUFFIX}.json`;
 
 /** What a journal must match to be reused: the same object through the same endpoint. */
@@ -83,14 +87,21 @@ export async function planDownloadResume(
   );
   if (partialSize === undefined) return fresh(`starting over: ${dest}${PARTIAL_SUFFIX} is gone`);
 
-  const kept: CompletedRange[] = [];
-  let rejected = 0;
-  for (const range of state.ranges) {
-    throwIfAborted(options.signal);
-    const crc32c = range.end <= partialSize ? await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options) : undefined;
-    if (crc32c === range.crc32c) kept.push(range);
-    else rejected += 1;
-  }
+  // Re-hashing reads the partial file range by range: a few reads in flight keep the disk busy while the
+  // CRC of another is computed. The ranges are already in memory (the journal is bounded), so queueing one
+  // call per range costs nothing that is not there anyway; p-limit is exactly that bounded queue.
+  const limit = pLimit(RESUME_HASH_CONCURRENCY);
+  const matches = await Promise.all(
+    state.ranges.map((range) =>
+      limit(async () => {
+        throwIfAborted(options.signal);
+        if (range.end > partialSize) return false;
+        return (await fileRangeCrc32c(dest + PARTIAL_SUFFIX, range.start, range.end, options)) === range.crc32c;
+      }),
+    ),
+  );
+  const kept = state.ranges.filter((_, i) => matches[i]);
+  const rejected = state.ranges.length - kept.length;
   const notes =
     rejected === 0
       ? []
@@ -104,9 +115,18 @@ export async function planDownloadResume(
   };
 }
 
-/** Removes the journal of `dest` (the engine owns the partial file). */
+/**
+ * Removes the journal of `dest` (the engine owns the partial file) — only when the file at the journal's name
+ * is a download journal: a file gcs-transfer did not write is never deleted.
+ */
 export async function removeDownloadJournal(dest: string): Promise<void> {
+  const loaded = await readJournalFile(downloadJournalPath(dest));
+  if (loaded === undefined || !('data' in loaded) || !isDownloadJournal(loaded.data)) return;
   await removeJournalFile(downloadJournalPath(dest));
+}
+
+function isDownloadJournal(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'download';
 }
 
 /**
@@ -116,9 +136,13 @@ export async function removeDownloadJournal(dest: string): Promise<void> {
 export class DownloadJournal {
   readonly #writer: JournalWriter<DownloadJournalState>;
   readonly #state: DownloadJournalState;
+  /** Index in `ranges` of the entry starting at each offset. */
+  readonly #byStart = new Map<number, number>();
+  readonly #dest: string;
 
   /** `resumed` lists the ranges an earlier run completed and this one reuses. */
   constructor(dest: string, identity: DownloadIdentity, resumed?: { generation: string; ranges: readonly CompletedRange[] }) {
+    this.#dest = dest;
     this.#writer = new JournalWriter(downloadJournalPath(dest));
     this.#state = {
       version: 1,
@@ -128,6 +152,7 @@ export class DownloadJournal {
       ...(resumed ? { generation: resumed.generation } : {}),
       ranges: resumed ? resumed.ranges.map((r) => ({ ...r })) : [],
     };
+    this.#state.ranges.forEach((range, index) => this.#byStart.set(range.start, index));
   }
 
   /** Completed ranges recorded (an earlier run's included): zero means there is nothing worth resuming. */
@@ -140,14 +165,25 @@ export class DownloadJournal {
     if (event.type === 'discovered') {
       // Without a generation the ranges cannot be pinned on a later run, so nothing is worth saving.
       if (event.generation === undefined) return;
-      if (event.generation !== this.#state.generation) this.#state.ranges = [];
+      if (event.generation !== this.#state.generation) {
+        this.#state.ranges = [];
+        this.#byStart.clear();
+      }
       this.#state.generation = event.generation;
       this.#state.size = event.size;
       if (event.crc32c === undefined) delete this.#state.crc32c;
       else this.#state.crc32c = event.crc32c;
     } else {
       if (this.#state.generation === undefined) return;
-      this.#state.ranges.push({ start: event.start, end: event.end, crc32c: event.crc32c });
+      // A range grows from its start: a newer event for the same start (more bytes, or complete) replaces it.
+      const range = { start: event.start, end: event.end, crc32c: event.crc32c };
+      const at = this.#byStart.get(event.start);
+      if (at === undefined) {
+        this.#byStart.set(event.start, this.#state.ranges.length);
+        this.#state.ranges.push(range);
+      } else {
+        this.#state.ranges[at] = range;
+      }
     }
     this.#writer.write(this.#state);
   };
@@ -158,8 +194,9 @@ export class DownloadJournal {
   }
 
   /** Removes the journal (after success, or when its state is worthless). */
-  remove(): Promise<void> {
-    return this.#writer.remove();
+  async remove(): Promise<void> {
+    await this.#writer.flush().catch(() => undefined);
+    await removeDownloadJournal(this.#dest);
   }
 }
 

@@ -5,7 +5,7 @@
  * reached the disk and files changed behind our back.
  */
 import { Crc32cHasher } from '../checksum/crc32c.js';
-import { fileRangeStream } from '../media/upload-source.js';
+import { visitFileRange } from '../media/file-range.js';
 import { throwIfAborted } from '../util/abort.js';
 
 /**
@@ -19,17 +19,11 @@ export async function fileRangeCrc32c(
   options: { signal?: AbortSignal } = {},
 ): Promise<number | undefined> {
   const hasher = new Crc32cHasher();
-  const stream = fileRangeStream(path, start, end);
   try {
-    for await (const chunk of stream) {
-      throwIfAborted(options.signal);
-      hasher.update(chunk as Uint8Array);
-    }
-  } catch (error) {
+    await visitFileRange(path, start, end, (block) => hasher.update(block), options.signal);
+  } catch {
     throwIfAborted(options.signal);
     return undefined;
-  } finally {
-    stream.destroy();
   }
   return hasher.length === end - start ? hasher.value : undefined;
 }

@@ -8,6 +8,7 @@ import type { CompletedPart } from '../errors.js';
 import type { AuthOption } from '../transport/create-transport.js';
 import { RetryStrategy } from '../transport/retry.js';
 import type { TimeoutOptions, Transport } from '../transport/transport.js';
+import type { DestinationLock } from './destination-lock.js';
 import type { ProgressCallback } from './progress.js';
 import { assertPositiveInteger } from './part-plan.js';
 
@@ -28,6 +29,18 @@ export const DEFAULT_CHUNK_SIZE = 16 * MiB;
  * 8–16 slices. Sockets and memory stay modest at 16.
  */
 export const DEFAULT_CONCURRENCY = 16;
+
+/**
+ * Smallest download range: a smaller `chunkSize` is raised to it for downloads. Below it a range costs more
+ * in request overhead than it moves, and every range is a line in the resume journal (`chunkSize: 1` once made
+ * 1-byte GETs and a journal too big to read back).
+ */
+export const MIN_DOWNLOAD_RANGE = 256 * 1024;
+
+/** The range size a download uses for `chunkSize`: at least {@link MIN_DOWNLOAD_RANGE}. */
+export function downloadRangeSize(chunkSize: number): number {
+  return Math.max(chunkSize, MIN_DOWNLOAD_RANGE);
+}
 
 /** Requests in flight per transfer may not exceed this: beyond it, one object gains nothing and sockets run out. */
 export const MAX_CONCURRENCY = 256;
@@ -53,8 +66,9 @@ export interface TransferManagerOptions {
    */
   transport?: Transport;
   /**
-   * Size of each download range and upload part, in bytes. Uploads raise it to at least 5 MiB, round it up to a
-   * multiple of 256 KiB, and raise it further when an object would need more than 10,000 parts.
+   * Size of each download range and upload part, in bytes. Downloads raise it to at least 256 KiB
+   * ({@link MIN_DOWNLOAD_RANGE}). Uploads raise it to at least 5 MiB, round it up to a multiple of 256 KiB, and
+   * raise it further when an object would need more than 10,000 parts; at most 5 GiB (GCS's part limit).
    * @default 16_777_216 (16 MiB)
    */
   chunkSize?: number;
@@ -150,13 +164,30 @@ export type DownloadCheckpoint =
       generation: string | undefined;
       /** The server's base64 CRC32C of the object, when it sent one. */
       crc32c?: string;
+      /** The object's stored `Content-Encoding` (e.g. `gzip`), when it is not identity. */
+      contentEncoding?: string;
     }
-  | ({ type: 'range' } & CompletedRange);
+  /** A range is complete: all its bytes are in `<dest>.partial`. */
+  | ({ type: 'range' } & CompletedRange)
+  /**
+   * A range in progress has its first bytes, `[start, end)`, in `<dest>.partial` (sent at least every
+   * {@link PARTIAL_CHECKPOINT_BYTES} of a range, so an interruption loses little). A later event with the same
+   * `start` (partial or complete) supersedes it.
+   */
+  | ({ type: 'partial' } & CompletedRange);
+
+/**
+ * Bytes of a range in progress between two `partial` checkpoints: an interrupted download keeps all but at most
+ * this much per range in flight (4 MiB × 16 ranges = 64 MiB at the defaults), and a journal is rewritten at most
+ * a few hundred times per GiB (its writes coalesce).
+ */
+export const PARTIAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
 export interface TransferDownloadOptions extends TransferOptions {
   /**
-   * Called (synchronously, in order) after discovery and after each range is written to `<dest>.partial`.
-   * Persist these to resume after a crash. Only `downloadFile` emits ranges.
+   * Called (synchronously, in order) after discovery, as ranges progress (`partial`, every 4 MiB of a range) and
+   * when each range is written to `<dest>.partial`. Persist these to resume after a crash. Only `downloadFile`
+   * emits ranges.
    * @default undefined
    */
   onCheckpoint?: (event: DownloadCheckpoint) => void;
@@ -172,6 +203,20 @@ export interface TransferDownloadOptions extends TransferOptions {
    * @default false
    */
   keepPartial?: boolean;
+  /**
+   * `downloadFile` only: an object stored with `Content-Encoding: gzip` is fetched as stored (ranges, verified
+   * against the stored CRC32C) and then decompressed into `destPath`, as `gcloud storage cp` does. `false`
+   * keeps the stored, compressed bytes.
+   * @default true
+   */
+  decompress?: boolean;
+  /**
+   * A lock on the destination the caller already holds (`DestinationLock.acquire(path)`), for callers that
+   * prepare the destination (read a resume journal) before the download. It stays held after the call.
+   * `downloadFile` only.
+   * @default the call locks the destination itself and releases it when done
+   */
+  destinationLock?: DestinationLock;
   /**
    * `downloadToStream` only: ranges that may be held in memory while waiting for the consumer, the one being
    * delivered included. Memory is bounded by `readWindow × chunkSize`.
@@ -247,6 +292,11 @@ export interface DownloadResult {
   /** Ranges the object was read in (including ranges reused by a resume). */
   parts: number;
   elapsedMs: number;
+  /**
+   * Set when a gzip-stored object was decompressed into the file: its stored encoding and the size of the
+   * file written (`bytes` and `crc32c` describe the stored, verified bytes).
+   */
+  decompressed?: { encoding: string; bytes: number };
 }
 
 /** What an upload resolves with. */
@@ -297,6 +347,12 @@ export function resolveDefaults(options: TransferManagerOptions): TransferDefaul
 }
 
 /** Merges a call's options over the defaults and validates the result. */
+/** {@link resolveTransfer} for a download: ranges are at least {@link MIN_DOWNLOAD_RANGE}. */
+export function resolveDownload(defaults: TransferDefaults, options: TransferOptions = {}): ResolvedTransferOptions {
+  const settings = resolveTransfer(defaults, options);
+  return { ...settings, chunkSize: downloadRangeSize(settings.chunkSize) };
+}
+
 export function resolveTransfer(defaults: TransferDefaults, options: TransferOptions = {}): ResolvedTransferOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`Expected the options to be an object, got \`${String(options)}\` (${typeof options})`);

@@ -41,6 +41,11 @@ export interface UploadPlan {
  */
 export function uploadPartSize(requested: number, size?: number): number {
   assertPositiveInteger('chunkSize', requested);
+  if (requested > MAX_PART_SIZE) {
+    throw new InvalidArgumentError(
+      `Expected \`chunkSize\` of an upload to be at most ${MAX_PART_SIZE} bytes (5 GiB, GCS's largest part), got ${requested}`,
+    );
+  }
   let partSize = alignUp(Math.max(requested, MIN_PART_SIZE), PART_ALIGNMENT);
   if (size !== undefined && size > partSize * MAX_PARTS) {
     partSize = alignUp(Math.ceil(size / MAX_PARTS), PART_ALIGNMENT);

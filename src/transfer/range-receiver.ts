@@ -1,67 +1,89 @@
 /**
- * The receiving end of one download range: hands each piece to a store at its offset, hashes it (CRC32C, as the
- * bytes arrive, so no second read is needed), and counts it. A range may take several attempts (a fresh
+ * The receiving end of one download range: hands the bytes to a store at their offset, hashes them (CRC32C, as
+ * they are stored, so no second read is needed), and counts them. A range may take several attempts (a fresh
  * `RawChunkedDownload` each); every attempt writes through its own Writable, but all of them go through one
  * queue, so the bytes are stored and hashed strictly in order and `written` is always exactly what is stored.
+ *
+ * Pieces are handed to the store in batches of about {@link WRITE_BUFFER_BYTES}, as the list of pieces the
+ * network delivered (never concatenated): a file store writes them with one vectored positional write, a
+ * stream store passes them on as they are. Runs on the main thread (inline downloads) and in pool workers.
  */
 import { Writable } from 'node:stream';
-import { Crc32cHasher } from '../checksum/crc32c.js';
+import { crc32c } from '../checksum/crc32c.js';
 import { InvalidResponse } from '../errors.js';
 
-/** Where a range's bytes go: positional file writes, or a slot of an ordered stream. */
+/** Where a range's bytes go: vectored positional file writes, a slot of an ordered stream, or another thread. */
 export interface RangeStore {
-  write(index: number, position: number, data: Buffer): Promise<void> | void;
+  /** Stores `chunks` (`length` bytes in all, in order) at byte `position` of the object. */
+  write(index: number, position: number, chunks: readonly Buffer[], length: number): Promise<void> | void;
 }
 
 /**
- * Bytes gathered before one positional write. The network delivers 16–64 KiB pieces; writing each on its own
- * costs a thread-pool round trip per piece (measured: about half the main thread's time per GiB on loopback).
- * 1 MiB batches make that negligible while staying small next to a range: at most `concurrency × 2 MiB` held
- * in all (this batch plus the Writable's buffer while it waits).
+ * Bytes gathered before the store is called. The network delivers 16–64 KiB pieces; a write per piece costs a
+ * thread-pool round trip each (measured: about half the CPU per GiB on loopback). 1 MiB batches make that
+ * negligible while staying small next to a range: at most 2 MiB per range in flight (this batch plus the
+ * Writable's buffer while a write is pending).
  */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
+export const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+export interface RangeReceiverOptions {
+  /** The range's sequence number (slot of an ordered stream). */
+  index: number;
+  /** Offset of the first byte kept. */
+  start: number;
+  /** Most bytes to keep. */
+  limit: number;
+  /** Bytes at the front of the response to drop (a resume re-reads one byte it already has). @default 0 */
+  discard?: number;
+  store: RangeStore;
+  /** Called after each batch is stored, with its size. */
+  onStored?: (count: number) => void;
+  /** Called once, when the first piece of any attempt arrives (its response headers are then known). */
+  onFirstBytes?: () => void;
+}
 
 export class RangeReceiver {
-  /** The range's sequence number (slot of an ordered stream). */
   readonly index: number;
-  /** Offset of the first byte kept. */
   readonly start: number;
-  /** Most bytes to keep. */
   readonly limit: number;
   readonly #store: RangeStore;
-  readonly #onBytes: (count: number) => void;
-  readonly #hasher = new Crc32cHasher();
-  /** Bytes at the front of the response to drop (a resume re-reads one byte it already has). */
+  readonly #onStored: ((count: number) => void) | undefined;
+  #onFirstBytes: (() => void) | undefined;
+  /** CRC32C and length of the bytes stored. */
+  #stored = { crc32c: 0, length: 0 };
+  /**
+   * CRC32C of the bytes accepted (stored or batched). Pieces are hashed as they arrive, while they are still in
+   * the CPU's cache; each batch carries the CRC at its end, which becomes the stored CRC once it is written.
+   */
+  #acceptedCrc = 0;
   #discard: number;
   #tail: Promise<void> = Promise.resolve();
   /** Pieces received in order but not yet handed to the store (less than WRITE_BUFFER_BYTES). */
   #batch: Buffer[] = [];
   #batchBytes = 0;
+  /** CRC32C of the bytes before the current batch (what `discardBatch` rolls back to). */
+  #batchStartCrc = 0;
+  /** Bytes accepted from the network, stored or batched: the limit check must count both. */
+  #accepted = 0;
 
-  constructor(options: {
-    index: number;
-    start: number;
-    limit: number;
-    discard?: number;
-    store: RangeStore;
-    onBytes: (count: number) => void;
-  }) {
+  constructor(options: RangeReceiverOptions) {
     this.index = options.index;
     this.start = options.start;
     this.limit = options.limit;
     this.#discard = options.discard ?? 0;
     this.#store = options.store;
-    this.#onBytes = options.onBytes;
+    this.#onStored = options.onStored;
+    this.#onFirstBytes = options.onFirstBytes;
   }
 
   /** Bytes kept (stored and hashed) so far. */
   get written(): number {
-    return this.#hasher.length;
+    return this.#stored.length;
   }
 
   /** CRC32C of the bytes kept. */
   get crc32c(): number {
-    return this.#hasher.value;
+    return this.#stored.crc32c;
   }
 
   /** Where the next request must start: before `start` while bytes to drop remain. */
@@ -74,10 +96,9 @@ export class RangeReceiver {
     return new Writable({
       highWaterMark: WRITE_BUFFER_BYTES,
       write: (chunk: Buffer, _encoding, callback) => {
-        this.#accept([chunk]).then(() => callback(), callback);
-      },
-      writev: (entries, callback) => {
-        this.#accept(entries.map((entry) => entry.chunk as Buffer)).then(() => callback(), callback);
+        const pending = this.#accept(chunk);
+        if (pending === undefined) callback();
+        else pending.then(() => callback(), callback);
       },
     });
   }
@@ -87,6 +108,8 @@ export class RangeReceiver {
    * delivered is trusted (the next attempt fetches the rest again, as for bytes still in a destroyed Writable).
    */
   discardBatch(): void {
+    this.#accepted -= this.#batchBytes;
+    this.#acceptedCrc = this.#batchStartCrc;
     this.#batch = [];
     this.#batchBytes = 0;
   }
@@ -97,45 +120,47 @@ export class RangeReceiver {
     await this.#tail;
   }
 
-  async #accept(chunks: Buffer[]): Promise<void> {
-    for (const chunk of chunks) {
-      this.#batch.push(chunk);
-      this.#batchBytes += chunk.byteLength;
-    }
-    if (this.#batchBytes >= WRITE_BUFFER_BYTES) await this.#flush();
-  }
-
-  #flush(): Promise<void> {
-    if (this.#batch.length === 0) return this.#tail;
-    const chunks = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    return this.#enqueue(chunks);
-  }
-
-  #enqueue(chunks: Buffer[]): Promise<void> {
-    const run = this.#tail.then(() => this.#keep(chunks));
-    // The queue survives a failed write; the failure reaches the attempt through `run`.
-    this.#tail = run.catch(() => undefined);
-    return run;
-  }
-
-  async #keep(chunks: Buffer[]): Promise<void> {
-    let data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  /** Takes one piece; returns a promise only when a batch had to be stored (the back-pressure). */
+  #accept(chunk: Buffer): Promise<void> | undefined {
+    this.#onFirstBytes?.();
+    this.#onFirstBytes = undefined;
+    let data = chunk;
     if (this.#discard > 0) {
       const drop = Math.min(this.#discard, data.byteLength);
       data = data.subarray(drop);
       this.#discard -= drop;
     }
-    if (data.byteLength === 0) return;
-    if (this.written + data.byteLength > this.limit) {
+    if (data.byteLength === 0) return undefined;
+    if (this.#accepted + data.byteLength > this.limit) {
       // The media class already refuses bodies longer than their Content-Range; this guards the offsets.
-      throw new InvalidResponse(
-        `The server sent more than the ${this.limit} bytes of range [${this.start}, ${this.start + this.limit})`,
+      return Promise.reject(
+        new InvalidResponse(`The server sent more than the ${this.limit} bytes of range [${this.start}, ${this.start + this.limit})`),
       );
     }
-    await this.#store.write(this.index, this.start + this.written, data);
-    this.#hasher.update(data);
-    this.#onBytes(data.byteLength);
+    this.#accepted += data.byteLength;
+    this.#acceptedCrc = crc32c(data, this.#acceptedCrc);
+    this.#batch.push(data);
+    this.#batchBytes += data.byteLength;
+    return this.#batchBytes >= WRITE_BUFFER_BYTES ? this.#flush() : undefined;
+  }
+
+  #flush(): Promise<void> {
+    if (this.#batch.length === 0) return this.#tail;
+    const chunks = this.#batch;
+    const length = this.#batchBytes;
+    const endCrc = this.#acceptedCrc;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchStartCrc = endCrc;
+    const run = this.#tail.then(() => this.#keep(chunks, length, endCrc));
+    // The queue survives a failed write; the failure reaches the attempt through `run`.
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #keep(chunks: readonly Buffer[], length: number, endCrc: number): Promise<void> {
+    await this.#store.write(this.index, this.start + this.written, chunks, length);
+    this.#stored = { crc32c: endCrc, length: this.#stored.length + length };
+    this.#onStored?.(length);
   }
 }

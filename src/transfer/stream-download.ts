@@ -11,9 +11,9 @@
 import type { Readable } from 'node:stream';
 import { AbortError, InvalidArgumentError } from '../errors.js';
 import { linkedController } from '../util/abort.js';
-import { DownloadJob, type DownloadContext, type DownloadTarget } from './download-job.js';
+import { DownloadJob, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
 import type { ObjectRef } from './object-ref.js';
-import { resolveTransfer, type TransferDownloadOptions, type TransferDefaults } from './options.js';
+import { resolveDownload, type TransferDownloadOptions, type TransferDefaults } from './options.js';
 import { OrderedStream } from './ordered-stream.js';
 import { assertPositiveInteger } from './part-plan.js';
 import { ProgressTracker } from './progress.js';
@@ -24,7 +24,7 @@ export function downloadToStream(
   defaults: TransferDefaults,
   options: TransferDownloadOptions = {},
 ): Readable {
-  const settings = resolveTransfer(defaults, options);
+  const settings = resolveDownload(defaults, options);
   if (options.resume !== undefined || options.keepPartial !== undefined) {
     throw new InvalidArgumentError('`resume` and `keepPartial` apply to downloadFile only: a stream has no partial file');
   }
@@ -32,13 +32,13 @@ export function downloadToStream(
   assertPositiveInteger('readWindow', window);
   const stream = new OrderedStream({ window });
   const target: DownloadTarget = {
-    write: (index, _position, data) => stream.append(index, data),
     open: (index, signal) => stream.reserve(index, { signal }),
     close: (index) => stream.complete(index),
     sized: async () => undefined,
   };
   const progress = new ProgressTracker(settings.onProgress);
-  const job = new DownloadJob(context, source, target, { settings, progress, onCheckpoint: options.onCheckpoint, resume: undefined });
+  const runner = rangeRunnerFor(context, settings, source, { deliver: (index, data) => stream.append(index, data) });
+  const job = new DownloadJob(context, source, target, { settings, runner, progress, onCheckpoint: options.onCheckpoint, resume: undefined });
   const { controller, dispose } = linkedController(settings.signal);
   // A consumer that destroys the stream early no longer wants the bytes: stop every request.
   const onClose = (): void => {

@@ -9,6 +9,7 @@ import type { AuthProvider } from '../transport/auth.js';
 import { authProviderFor, createTransport } from '../transport/create-transport.js';
 import { GcsEndpoint } from '../transport/endpoint.js';
 import type { Transport } from '../transport/transport.js';
+import type { DownloadContext } from './download-job.js';
 import { downloadFile } from './file-download.js';
 import { parseObjectRef, type ObjectSource } from './object-ref.js';
 import {
@@ -265,8 +266,10 @@ export class TransferManager implements AsyncDisposable {
     };
   }
 
-  #downloadContext(): { transport: Transport; endpoint: GcsEndpoint } {
-    return { transport: this.#transport, endpoint: this.#endpoint };
+  /** Ranges run in the worker pool, unless the caller gave a transport of its own (it cannot cross threads). */
+  #downloadContext(): DownloadContext {
+    if (!this.#ownsTransport) return { transport: this.#transport, endpoint: this.#endpoint };
+    return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool, auth: this.#auth, requests: this.#scheduler.requests };
   }
 
   #uploadContext(): UploadContext {

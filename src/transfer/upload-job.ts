@@ -7,7 +7,7 @@
  * (`concurrency × partSize` bytes), which travel to the workers and back without copies. A single-request
  * upload holds the object (at most `singleRequestThreshold` bytes).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32c, crc32cToBase64 } from '../checksum/crc32c.js';
@@ -32,7 +32,9 @@ import {
 } from './options.js';
 import { MAX_PARTS, partRange, planUpload, uploadPartSize, type UploadPlan } from './part-plan.js';
 import { ProgressTracker } from './progress.js';
+import { inspectSourceFile } from './local-source.js';
 import { runSlidingWindow } from './sliding-window.js';
+import { checkStoredResource } from './stored-resource-check.js';
 
 /** A single-request upload reads the whole object into memory, so its threshold is capped. */
 const MAX_SINGLE_REQUEST_BYTES = 1024 * 1024 * 1024;
@@ -185,7 +187,11 @@ async function uploadSingle(
     { ...(transfer.signal ? { signal: transfer.signal } : {}), ...(transfer.timeout ? { timeout: transfer.timeout } : {}) },
   );
   const local = crc32cToBase64(crc32c(data));
-  // MultipartUpload already refused a stored CRC32C that differs from the one it sent.
+  await checkStoredResource(
+    { transport: context.transport, endpoint: context.endpoint, retry: transfer.retry },
+    resource,
+    { dest, size: data.byteLength, crc32c: transfer.checksum ? local : undefined },
+  );
   const validated = transfer.checksum && resource.crc32c !== undefined;
   if (transfer.requireValidation && !validated) {
     throw new UnvalidatedError(`The server gave no CRC32C for ${formatObjectRef(dest)} to validate the upload against`);
@@ -307,14 +313,7 @@ function bufferSource(part: StreamPart): TaskSource {
 }
 
 async function fileSize(path: string): Promise<number> {
-  let stats;
-  try {
-    stats = await stat(path);
-  } catch (error) {
-    throw new InvalidArgumentError(`Cannot read \`srcPath\` ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (!stats.isFile()) throw new InvalidArgumentError(`Expected \`srcPath\` to be a regular file, got ${path}`);
-  return stats.size;
+  return (await inspectSourceFile(path)).size;
 }
 
 function resolveUpload(defaults: TransferDefaults, options: TransferUploadOptions): UploadSettings {

@@ -3,7 +3,7 @@
  * request (providers cache, so this is cheap) and once more, with `forceRefresh`, after a 401.
  */
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
-import { InvalidArgumentError, NetworkError, TimeoutError } from '../errors.js';
+import { InvalidArgumentError, NetworkError, NoCredentialsError, TimeoutError } from '../errors.js';
 import { redactText, redactUrl } from '../util/redact.js';
 import { mapTransportError } from './error-mapping.js';
 
@@ -135,6 +135,13 @@ function authError(error: unknown, url: string): Error {
       cause,
       ...(mapped.systemCode ? { systemCode: mapped.systemCode } : {}),
     });
+  }
+  if (/Could not load the default credentials/i.test(message)) {
+    return new NoCredentialsError(
+      'No Google credentials found (Application Default Credentials). For GCS, run ' +
+        '`gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS to a key file; for an ' +
+        "emulator, use its http:// endpoint or `auth: 'none'`.",
+    );
   }
   return new InvalidArgumentError(
     `Could not obtain an access token for ${redactUrl(url)} from Application Default Credentials (\`auth: 'adc'\`): ${message}. ` +

@@ -1,6 +1,6 @@
 /**
  * Retries with truncated exponential back-off, as google-resumable-media's `RetryStrategy` and `wait_and_retry`
- * (protocol-spec §6): waits of 1, 2, 4, … 64 s, each plus 0–1000 ms of jitter, until the next wait would take the
+ *: waits of 1, 2, 4, … 64 s, each plus 0–1000 ms of jitter, until the next wait would take the
  * total past the budget (600 s by default) or a retry count is spent. Only errors that `isRetryable` accepts are
  * retried; the last error itself is rethrown when the budget runs out, so callers see what actually failed.
  */
@@ -50,6 +50,12 @@ export interface RetryStrategyOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Told before every back-off wait of every operation that uses this strategy (what failed, which attempt,
+   * how long until the next): a command line shows retries as they happen with it. Must not throw.
+   * @default undefined
+   */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 function checkNumber(name: string, value: number | undefined, min: number, integer = false): void {
@@ -73,6 +79,7 @@ export class RetryStrategy {
   readonly random: () => number;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now: () => number;
+  readonly onRetry: ((event: RetryEvent) => void) | undefined;
 
   constructor(options: RetryStrategyOptions = {}) {
     if (options.maxCumulativeRetryMs !== undefined && options.maxRetries !== undefined) {
@@ -92,6 +99,10 @@ export class RetryStrategy {
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? abortableSleep;
     this.now = options.now ?? Date.now;
+    if (options.onRetry !== undefined && typeof options.onRetry !== 'function') {
+      throw new InvalidArgumentError(`Expected \`onRetry\` to be a function, got \`${String(options.onRetry)}\``);
+    }
+    this.onRetry = options.onRetry;
   }
 
   /**
@@ -190,7 +201,9 @@ export async function retryWithStrategy<T>(
       totalSleepMs += waitMs;
       // The prospective total decides: a wait that would overrun the budget is never slept.
       if (!strategy.retryAllowed(totalSleepMs, numRetries)) throw error;
-      onRetry?.({ error, attempt, delayMs: waitMs });
+      const event: RetryEvent = { error, attempt, delayMs: waitMs };
+      onRetry?.(event);
+      strategy.onRetry?.(event);
       await strategy.sleep(waitMs, signal);
     }
   }

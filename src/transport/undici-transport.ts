@@ -5,7 +5,7 @@
  * incomplete", and any other 3xx is a protocol surprise the core must see).
  */
 import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from '../constants.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -127,7 +127,7 @@ export class UndiciTransport implements Transport {
   readonly #keepAliveTimeoutMs: number;
   readonly #external: Dispatcher | undefined;
   /** One Agent per connect timeout in use: undici fixes the connect timeout per Agent, not per request. */
-  readonly #agents = new Map<number, Agent>();
+  readonly #agents = new Map<number, EnvHttpProxyAgent>();
   #closed = false;
 
   constructor(options: UndiciTransportOptions = {}) {
@@ -153,7 +153,10 @@ export class UndiciTransport implements Transport {
     if (this.#external) return this.#external;
     let agent = this.#agents.get(connectMs);
     if (!agent) {
-      agent = new Agent({
+      // EnvHttpProxyAgent is a plain keep-alive Agent unless HTTP_PROXY / HTTPS_PROXY (or their lower-case
+      // forms) are set, then it goes through the proxy for every host NO_PROXY does not exempt, as curl and
+      // gcloud do. Worker threads build their transport here too, so part uploads follow the same rules.
+      agent = new EnvHttpProxyAgent({
         connections: this.#connections,
         // One request per connection at a time: a slow body must not hold up the requests queued behind it.
         pipelining: 1,

@@ -1,7 +1,15 @@
 /**
  * A FIFO counting semaphore: the sliding window behind every parallel job. A job acquires a slot before it
  * starts a request and releases it when the request settles, so exactly `capacity` requests are in flight while
- * work remains, with no batch barriers (p-limit semantics, without the dependency on a task queue).
+ * work remains, with no batch barriers.
+ *
+ * Why not p-limit (which the project uses where a bounded queue of calls is what is needed, e.g. re-hashing a
+ * resumed download's ranges): p-limit limits *calls*, and a call must exist before it is queued. The jobs here
+ * need what it cannot do: take a slot *before* pulling the next item from a lazy plan (so a stream's part
+ * buffer is only filled when it can be sent, and a plan of millions of parts is never materialised); hold a
+ * slot across call boundaries (a download's discovery releases its slot when its body ends, not when its call
+ * returns; the buffer pool hands slots out and takes them back from different places); and leave the queue
+ * when a waiter's AbortSignal fires.
  */
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { abortErrorFor } from './abort.js';

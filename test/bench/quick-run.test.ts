@@ -41,7 +41,7 @@ test('bench --quick runs every suite and writes a sane report, JSON and chart', 
     'UPLOAD · REALISTIC',
     'SWEEP · download · realistic',
     'SWEEP · upload · realistic',
-    'TARGETS (issue 5)',
+    'TARGETS',
     'RECOMMENDED TransferManager DEFAULTS',
   ]) {
     assert.ok(stdout.includes(section), `report section ${section} missing:\n${stdout}`);

@@ -160,7 +160,7 @@ test('a missing object exits 3 with ERR_GCS_NOT_FOUND and leaves no file', async
   assert.equal(result.error.code, 'ERR_GCS_NOT_FOUND');
   assert.equal(result.error.stack, undefined, 'no stack traces in --json');
   await assert.rejects(stat(join(dir, 'nothing.bin')), { code: 'ENOENT' });
-  await assert.rejects(stat(join(dir, 'nothing.bin.partial')), { code: 'ENOENT' });
+  await assert.rejects(stat(join(dir, 'nothing.bin.gcs-transfer.partial')), { code: 'ENOENT' });
 });
 
 test('corrupted bytes exit 4 (integrity) and nothing is presented as done, not even resume state', async () => {
@@ -201,7 +201,7 @@ test('SIGTERM mid-download exits 143, keeps the partial file and journal, and th
   emulator.faults.add({ match: { op: 'media' }, fault: 'stall-body:5000,after=1000', skip: 2 });
   const controller = new AbortController();
   const running = cli(cp('--chunk-size', '1MiB', '-j', '1', 'gs://bkt/term.bin', 'term.bin'), { signal: controller.signal });
-  const journalPath = join(dir, 'term.bin.partial.json');
+  const journalPath = join(dir, 'term.bin.gcs-transfer.partial.json');
   for (let i = 0; i < 500; i += 1) {
     const journal = await readFile(journalPath, 'utf8').then((t) => JSON.parse(t) as { ranges: unknown[] }, () => undefined);
     if ((journal?.ranges.length ?? 0) >= 2) break;
@@ -211,7 +211,7 @@ test('SIGTERM mid-download exits 143, keeps the partial file and journal, and th
   const run = await running;
   emulator.faults.clear();
   assert.equal(run.code, 143, run.stderr);
-  assert.match(run.stderr, /interrupted by SIGTERM\n.*re-run the same command to resume \(saved state: .*term\.bin\.partial and .*term\.bin\.partial\.json\)/);
+  assert.match(run.stderr, /interrupted by SIGTERM\n.*re-run the same command to resume \(saved state: .*term\.bin\.gcs-transfer\.partial and .*term\.bin\.gcs-transfer\.partial\.json\)/);
   emulator.metrics.reset();
   const again = await cli(cp('--chunk-size', '1MiB', '-j', '1', 'gs://bkt/term.bin', 'term.bin'));
   assert.equal(again.code, 0, again.stderr);
@@ -235,7 +235,9 @@ test('state is kept only when a re-run can succeed: after a refusal the partial 
   const upload = await cli(cp('--chunk-size', '5MiB', 'refused-up.bin', 'gs://bkt/refused-up.bin'));
   emulator.faults.clear();
   assert.equal(upload.code, 3, upload.stderr);
-  assert.match(upload.stderr, /cancelled the unfinished upload/);
+  assert.match(upload.stderr, /the unfinished upload was cancelled/);
+  assert.doesNotMatch(upload.stderr, /left open for resume/, 'never both "cancelled" and "left open"');
+  assert.equal(upload.stderr.match(/cancelled/g)?.length, 1, upload.stderr);
   assert.doesNotMatch(upload.stderr, /re-run the same command/);
   assert.equal(emulator.metrics.snapshot().requests['mpu-abort'], 1);
   assert.deepEqual(await readdir(join(dir, 'state', 'uploads')), []);

@@ -59,12 +59,13 @@ test('formatDuration renders mm:ss, h:mm:ss, and --:-- when unknown', () => {
   assert.equal(formatDuration(Number.POSITIVE_INFINITY), '--:--');
 });
 
-test('parseDuration reads ms, s, m and bare milliseconds; rejects anything else naming the flag', () => {
+test('parseDuration reads ms, s, m, h and bare milliseconds; rejects anything else naming the flag', () => {
   assert.equal(parseDuration('250', '--read-timeout'), 250);
   assert.equal(parseDuration('500ms', '--read-timeout'), 500);
   assert.equal(parseDuration('1.5s', '--read-timeout'), 1500);
   assert.equal(parseDuration('2m', '--read-timeout'), 120_000);
-  for (const bad of ['', 'soon', '-1s', '1h', '1 sec']) {
+  assert.equal(parseDuration('1h', '--read-timeout'), 3_600_000);
+  for (const bad of ['', 'soon', '-1s', '1d', '1 sec']) {
     assert.throws(() => parseDuration(bad, '--read-timeout'), /--read-timeout: expected a duration such as 500ms/);
   }
 });

@@ -88,3 +88,14 @@ test('flag parsing: sizes, rates, durations and errors', () => {
     assert.throws(() => emulatorOptionsFromArgv(argv), InvalidArgumentError, argv.join(' '));
   }
 });
+
+test('SIGTERM closes promptly even while a stall-headers fault timer is pending', async () => {
+  const { child, url } = await startCli(['--port', '0']);
+  // The request stalls for 60 s before its headers; the emulator must not wait for that timer to exit.
+  const stalled = call(`${url}/bkt/any`, { headers: { 'x-emulator-fault': 'stall-headers:60000' } }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  assert.equal(await stop(child, 'SIGTERM'), 0);
+  assert.ok(Date.now() - started < 10_000, `exited after ${Date.now() - started} ms`);
+  await stalled;
+});

@@ -218,3 +218,54 @@ test('x-goog-if-generation-match on complete is a precondition on the final obje
   assert.equal(done.status, 200);
   assert.equal((await call(`${emulator.url}/bkt/o`)).text, 'new');
 });
+
+test('complete copies no bytes: the parts become the object, ranged reads cross part boundaries, the CRC32C is combined', async (t) => {
+  const emulator = await useEmulator(t);
+  const parts = [bytes(5 * MiB, 41), bytes(5 * MiB + 1, 42), bytes(777, 43)];
+  const id = await initiate(emulator, 'joined');
+  const etags: [number, string][] = [];
+  for (const [i, part] of parts.entries()) etags.push([i + 1, (await uploadPart(emulator, 'joined', id, i + 1, part)).header('etag') as string]);
+  const { statSync } = await import('node:fs');
+  const tmp = join(emulator.dir, 'tmp');
+  const partInodes = readdirSync(tmp).map((f) => statSync(join(tmp, f)).ino).sort();
+  assert.equal(partInodes.length, 3);
+  const done = await call(`${emulator.url}/bkt/joined?uploadId=${id}`, { method: 'POST', body: completeXml(etags) });
+  assert.equal(done.status, 200, done.text);
+  const objects = join(emulator.dir, 'objects');
+  const dataInodes = readdirSync(objects).filter((f) => !f.endsWith('.json')).map((f) => statSync(join(objects, f)).ino).sort();
+  assert.deepEqual(dataInodes, partInodes, 'the part files themselves hold the object');
+  assert.equal(readdirSync(tmp).length, 0);
+  const whole = Buffer.concat(parts);
+  const meta = (await call(jsonObjectUrl(emulator, 'bkt', 'joined'))).json();
+  assert.equal(meta.crc32c, crc32cToBase64(crc32c(whole)));
+  assert.equal(meta.size, String(whole.length));
+  assert.deepEqual((await call(`${emulator.url}/bkt/joined`)).body, whole);
+  for (const [start, end] of [[5 * MiB - 3, 5 * MiB + 2], [0, 10 * MiB + 800], [10 * MiB, 10 * MiB + 776], [10 * MiB + 1, 10 * MiB + 1]] as const) {
+    const ranged = await call(`${emulator.url}/bkt/joined`, { headers: { range: `bytes=${start}-${end}` } });
+    assert.equal(ranged.status, 206, `${start}-${end}`);
+    assert.deepEqual(ranged.body, whole.subarray(start, Math.min(end, whole.length - 1) + 1), `${start}-${end}`);
+  }
+});
+
+test('a read that started before an overwrite or delete finishes with the bytes it started on', async (t) => {
+  const emulator = await useEmulator(t);
+  const old = bytes(24 * MiB, 44);
+  await emulator.putObject('bkt', 'o', old);
+  const { request } = await import('undici');
+  const response = await request(`${emulator.url}/bkt/o`);
+  const chunks: Buffer[] = [];
+  let replaced = false;
+  for await (const chunk of response.body) {
+    chunks.push(chunk as Buffer);
+    if (!replaced) {
+      replaced = true;
+      await emulator.putObject('bkt', 'o', 'new bytes');
+      await call(`${emulator.url}/storage/v1/b/bkt/o/o`, { method: 'DELETE' });
+    }
+  }
+  assert.ok(Buffer.concat(chunks).equals(old));
+  // Once the reader is done, the retired files are gone.
+  const objects = join(emulator.dir, 'objects');
+  for (let i = 0; i < 50 && readdirSync(objects).length > 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(readdirSync(objects), []);
+});

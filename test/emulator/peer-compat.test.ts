@@ -1,7 +1,7 @@
 /**
  * Evidence that the emulator speaks GCS: the official client, @google-cloud/storage 7, pointed at it as its
  * apiEndpoint, with no emulator-specific code beyond the URL-rewriting auth client that its XML multipart
- * upload needs (it builds `https://{bucket}.{host}/{object}` URLs; see anchors-and-peers.md §4.5).
+ * upload needs (it builds `https://{bucket}.{host}/{object}` URLs).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,4 +108,72 @@ test('@google-cloud/storage: TransferManager.uploadFileInChunks (XML multipart u
   assert.equal(counts['mpu-upload-part'], 3);
   assert.equal(counts['mpu-complete'], 1);
   assert.ok(emulator.metrics.snapshot().peakConcurrentByOp['mpu-upload-part'] <= 3);
+});
+
+test('@google-cloud/storage: file.copy (rewrite, several calls with tokens), bucket.combine, setMetadata, moveFileAtomic', async (t) => {
+  // A small per-call rewrite budget, so the client's own token loop runs on a small object.
+  const emulator = await useEmulator(t, { rewriteBytesPerCall: MiB });
+  const storage = new Storage({ apiEndpoint: emulator.url, projectId: 'test' });
+  const bucket = storage.bucket('peer-bkt');
+  const data = bytes(3 * MiB + 99, 24);
+  await emulator.putObject('peer-bkt', 'src.bin', data, { contentType: 'application/x-src' });
+
+  const [copy] = await bucket.file('src.bin').copy(storage.bucket('peer-other').file('copy.bin'));
+  assert.equal(emulator.metrics.snapshot().requests.rewrite, 4, 'three 1 MiB calls and the rest');
+  const [copied] = await copy.download();
+  assert.deepEqual(copied, data);
+  const [copyMeta] = await copy.getMetadata();
+  assert.equal(copyMeta.contentType, 'application/x-src');
+  assert.equal(copyMeta.crc32c, crc32cToBase64(crc32c(data)));
+
+  const parts = [bytes(1234, 25), bytes(MiB, 26)];
+  await bucket.file('part-a').save(parts[0] as Buffer, { resumable: false });
+  await bucket.file('part-b').save(parts[1] as Buffer, { resumable: false });
+  const [combined] = await bucket.combine(['part-a', 'part-b'], 'combined.bin');
+  const [combinedMeta] = await combined.getMetadata();
+  assert.equal(combinedMeta.componentCount, 2);
+  assert.equal(combinedMeta.crc32c, crc32cToBase64(crc32c(Buffer.concat(parts))));
+  const [combinedBytes] = await combined.download({ validation: 'crc32c' });
+  assert.deepEqual(combinedBytes, Buffer.concat(parts));
+
+  const [updated] = await combined.setMetadata({ contentType: 'text/x-combined', metadata: { step: 'one' } });
+  assert.equal(updated.contentType, 'text/x-combined');
+  assert.deepEqual(updated.metadata, { step: 'one' });
+  assert.equal(updated.metageneration, '2');
+  await combined.setMetadata({ metadata: { step: null, other: 'two' } });
+  assert.deepEqual((await combined.getMetadata())[0].metadata, { other: 'two' });
+
+  const moved = bucket.file('moved/src.bin');
+  await bucket.file('src.bin').moveFileAtomic('moved/src.bin');
+  assert.equal(moved.name, 'moved/src.bin');
+  assert.equal((await bucket.file('src.bin').exists())[0], false);
+  assert.deepEqual((await moved.download())[0], data);
+});
+
+test('@google-cloud/storage: getFiles with prefix and delimiter (autopaginated), then deleteFiles', async (t) => {
+  const emulator = await useEmulator(t);
+  const storage = new Storage({ apiEndpoint: emulator.url, projectId: 'test' });
+  const bucket = storage.bucket('peer-bkt');
+  const names = ['logs/2024/a', 'logs/2024/b', 'logs/2025/c', 'logs/top', 'other/x', ...Array.from({ length: 25 }, (_, i) => `logs/flat/${String(i).padStart(2, '0')}`)];
+  for (const name of names) await emulator.putObject('peer-bkt', name, name);
+
+  const [files, , apiResponse] = await bucket.getFiles({ prefix: 'logs/', delimiter: '/', autoPaginate: false });
+  assert.deepEqual(files.map((f) => f.name), ['logs/top']);
+  assert.deepEqual((apiResponse as { prefixes?: string[] }).prefixes, ['logs/2024/', 'logs/2025/', 'logs/flat/']);
+  // Autopagination at 10 per page must return every object once.
+  const [flat] = await bucket.getFiles({ prefix: 'logs/flat/', maxResults: 1000, pageToken: undefined, autoPaginate: true });
+  assert.equal(flat.length, 25);
+  const paged: string[] = [];
+  let query: { prefix: string; maxResults: number; autoPaginate: false; pageToken?: string } | null = { prefix: 'logs/', maxResults: 10, autoPaginate: false };
+  while (query) {
+    const [page, next] = await bucket.getFiles(query);
+    paged.push(...page.map((f) => f.name));
+    query = next as typeof query;
+  }
+  assert.deepEqual(paged, names.filter((n) => n.startsWith('logs/')).sort());
+
+  await bucket.deleteFiles({ prefix: 'logs/' });
+  const [left] = await bucket.getFiles();
+  assert.deepEqual(left.map((f) => f.name), ['other/x']);
+  assert.equal(emulator.metrics.snapshot().requests['object-delete'], 29);
 });

@@ -176,3 +176,52 @@ test('a large upload is streamed to disk, not buffered', async (t) => {
   assert.equal(response.json().size, String(blocks * block.length));
   assert.ok(peak - before < 48 * 1024 * 1024, `peak external memory grew by ${(peak - before) / 1048576} MiB`);
 });
+
+test('gcsfs simple_upload: a multipart body with bare LF line breaks and boundary "==0==" is accepted', async (t) => {
+  const emulator = await useEmulator(t);
+  const data = Buffer.from('col1,col2\n1,2\nx--==0== mid-line is data\n');
+  const metadata = JSON.stringify({ name: 'frames/df.csv', metadata: { via: 'gcsfs' } });
+  // gcsfs core.py simple_upload, byte for byte: LF only, no CRLF anywhere, no newline after the closing boundary.
+  const body = Buffer.concat([
+    Buffer.from(`--==0==\nContent-Type: application/json; charset=UTF-8\n\n${metadata}\n--==0==\nContent-Type: text/csv\n\n`),
+    data,
+    Buffer.from('\n--==0==--'),
+  ]);
+  const response = await call(`${emulator.url}/upload/storage/v1/b/bkt/o?uploadType=multipart&ifGenerationMatch=0`, {
+    method: 'POST',
+    headers: { 'content-type': 'multipart/related; boundary="==0=="' },
+    body,
+  });
+  assert.equal(response.status, 200, response.text);
+  assert.equal(response.json().contentType, 'text/csv');
+  assert.deepEqual(response.json().metadata, { via: 'gcsfs' });
+  assert.equal(response.json().md5Hash, md5(data));
+  assert.deepEqual((await call(`${emulator.url}/bkt/frames/df.csv`)).body, data);
+  // The CRLF form still works, and a body mixing the two is cut at the style its first boundary line set.
+  const crlf = await call(`${emulator.url}/upload/storage/v1/b/bkt/o?uploadType=multipart`, {
+    method: 'POST',
+    headers: { 'content-type': 'multipart/related; boundary=b' },
+    body: multipartBody('b', { name: 'crlf' }, data),
+  });
+  assert.equal(crlf.status, 200);
+  assert.deepEqual((await call(`${emulator.url}/bkt/crlf`)).body, data);
+});
+
+test('the multipart parser finds delimiters split across any chunk boundary, in both line-break styles', async () => {
+  const { parseMultipartRelated } = await import('../../src/emulator/multipart-related.js');
+  const media = Buffer.from('a\r\n--b\r\n--bx\n--b-\r\n--', 'latin1');
+  for (const eol of ['\r\n', '\n']) {
+    const body = Buffer.from(`--bnd${eol}Content-Type: application/json${eol}${eol}{}${eol}--bnd${eol}Content-Type: x/y${eol}${eol}${media.toString('latin1')}${eol}--bnd--`, 'latin1');
+    for (let size = 1; size <= body.length; size += 1) {
+      const chunks = Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size));
+      const parts: Buffer[][] = [];
+      for await (const event of parseMultipartRelated((async function* () { yield* chunks; })(), 'bnd')) {
+        if (event.type === 'part') parts.push([]);
+        else parts.at(-1)?.push(event.chunk);
+      }
+      assert.equal(parts.length, 2, `chunk size ${size}`);
+      assert.equal(Buffer.concat(parts[0] ?? []).toString(), '{}', `chunk size ${size}`);
+      assert.deepEqual(Buffer.concat(parts[1] ?? []), media, `eol ${JSON.stringify(eol)}, chunk size ${size}`);
+    }
+  }
+});

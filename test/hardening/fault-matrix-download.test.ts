@@ -58,7 +58,7 @@ after(async () => {
 
 async function assertNothingLeft(dest: string): Promise<void> {
   await assert.rejects(stat(dest), { code: 'ENOENT' }, 'no destination after a failure');
-  await assert.rejects(stat(`${dest}.partial`), { code: 'ENOENT' }, 'no partial file after a failure');
+  await assert.rejects(stat(`${dest}.gcs-transfer.partial`), { code: 'ENOENT' }, 'no partial file after a failure');
 }
 
 function cell(op: keyof typeof OPS, spec: string, times: number, expect: (error: unknown, dest: string) => Promise<void>): Cell {
@@ -75,7 +75,7 @@ function cell(op: keyof typeof OPS, spec: string, times: number, expect: (error:
         assert.ok((await readFile(dest)).equals(content), 'exact bytes');
         assert.equal(result.bytes, SIZE);
         assert.equal(result.validated, spec !== 'omit-header:x-goog-hash' || op !== 'discovery', 'validated unless the hash was missing');
-        await assert.rejects(stat(`${dest}.partial`), { code: 'ENOENT' });
+        await assert.rejects(stat(`${dest}.gcs-transfer.partial`), { code: 'ENOENT' });
       } catch (caught) {
         if (caught instanceof assert.AssertionError) throw caught;
         error = caught;

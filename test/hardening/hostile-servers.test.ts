@@ -117,7 +117,7 @@ async function download(tm: TransferManager, name: string): Promise<string> {
     await tm.downloadFile(`gs://bkt/${name}`, dest);
   } finally {
     await assert.rejects(stat(dest), { code: 'ENOENT' }, 'no destination file');
-    await assert.rejects(stat(`${dest}.partial`), { code: 'ENOENT' }, 'no partial file');
+    await assert.rejects(stat(`${dest}.gcs-transfer.partial`), { code: 'ENOENT' }, 'no partial file');
   }
   return dest;
 }

@@ -25,7 +25,7 @@ before(async () => {
   h = await ResumeHarness.start(6 * MiB);
   await h.emulator.putObject('bkt', 'down/object.bin', content);
   dest = join(h.dir, 'download.bin');
-  journalPath = `${dest}.partial.json`;
+  journalPath = `${dest}.gcs-transfer.partial.json`;
   args = h.cp(['--chunk-size', '1MiB', 'gs://bkt/down/object.bin', dest]);
 });
 
@@ -50,7 +50,7 @@ for (const killAfterRanges of [1, 6]) {
     const exit = await h.killWhen(first, atLeast(killAfterRanges), `${killAfterRanges} ranges journaled`);
     assert.equal(exit.signal, 'SIGKILL');
     const journaled = await rangesDone();
-    assert.equal((await stat(`${dest}.partial`)).mode & 0o777, 0o600);
+    assert.equal((await stat(`${dest}.gcs-transfer.partial`)).mode & 0o777, 0o600);
     assert.equal((await stat(journalPath)).mode & 0o777, 0o600);
     await assert.rejects(stat(dest), { code: 'ENOENT' }, 'nothing is presented as done');
 
@@ -60,7 +60,7 @@ for (const killAfterRanges of [1, 6]) {
     assert.ok((await readFile(dest)).equals(content), 'byte-exact');
     assertFetchedOnly(size - journaled.bytes);
     await assert.rejects(stat(journalPath), { code: 'ENOENT' });
-    await assert.rejects(stat(`${dest}.partial`), { code: 'ENOENT' });
+    await assert.rejects(stat(`${dest}.gcs-transfer.partial`), { code: 'ENOENT' });
     await rm(dest);
   });
 }
@@ -88,9 +88,9 @@ test('a range damaged in the partial file is detected on resume and fetched agai
   const victim = journal?.ranges[0];
   assert.ok(victim);
   // As after a power cut: the journal says done, the disk says otherwise.
-  const partial = await readFile(`${dest}.partial`);
+  const partial = await readFile(`${dest}.gcs-transfer.partial`);
   partial.fill(0, victim.start, victim.end);
-  await writeFile(`${dest}.partial`, partial);
+  await writeFile(`${dest}.gcs-transfer.partial`, partial);
   const journaled = await rangesDone();
   const second = await runCliProcess(args, { env: h.env });
   assert.equal(second.code, 0, second.stderr);

@@ -140,7 +140,7 @@ test('SIGKILL, then the local file changes: the re-run cancels the old upload, s
     const second = await runCliProcess(args, { env: h.env });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /starting over: .* changed since the interrupted upload \(modified/);
-    assert.match(second.stderr, /cancelled the unfinished upload/);
+    assert.match(second.stderr, /the unfinished upload was cancelled/);
     const metrics = h.emulator.metrics.snapshot();
     assert.equal(metrics.requests['mpu-abort'], 1);
     assert.equal(metrics.requests['mpu-initiate'], 1);

@@ -1,6 +1,6 @@
 /**
- * ChunkedDownload and RawChunkedDownload against a scripted transport: protocol-spec §4.5, the checklist entries
- * 45–58, 61 (`_download` base) and 81–82 (requests chunked), plus what we do beyond Python: exact Content-Range
+ * ChunkedDownload and RawChunkedDownload against a scripted transport: what google-resumable-media's chunked
+ * download tests check (`_download` base and `requests`), plus what we do beyond Python: exact Content-Range
  * checks, streaming with back-pressure, resuming a broken chunk from the byte reached, generation pinning.
  *
  * Not applicable, with why:

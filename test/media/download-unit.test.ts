@@ -1,7 +1,7 @@
 /**
- * Download and RawDownload against a scripted transport: protocol-spec §4.1–§4.4 and §7, the checklist entries
- * 39–44 and 59 (`_download` base), 62–80 and 83–84 (requests download), plus what we do beyond Python (resume
- * validated, framing checks, no rewinding).
+ * Download and RawDownload against a scripted transport: what google-resumable-media's `_download` base and
+ * `requests` download tests check (ranges, headers, checksums, content encoding, generation), plus what we do
+ * beyond Python (resume validated, framing checks, no rewinding).
  *
  * Not applicable, with why:
  * - 17 (crc32c backend selection), 18 (_DoNothingHash), 27–28 (requests mixins), 84's `max_length` fallback:
@@ -484,7 +484,7 @@ describe('Download.consume: framing checks', () => {
   });
 });
 
-describe('Download vs RawDownload: content encoding (§4.4)', () => {
+describe('Download vs RawDownload: content encoding', () => {
   // Text-like but not too repetitive, so that the compressed form spans many pieces.
   let seed = 12345;
   const plain = Buffer.from(

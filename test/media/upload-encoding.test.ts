@@ -1,7 +1,7 @@
 /**
  * The byte-exact encodings uploads send and the XML they read: Python-compatible JSON metadata, the multipart
- * body and boundary (protocol-spec §5.3, checklist 110–111), the CompleteMultipartUpload document (§5.5) and
- * the hardened XML parser (issue 6: DTDs, entities, size, depth, truncation).
+ * body and boundary, the CompleteMultipartUpload document and the hardened XML parser (DTDs, entities,
+ * size, depth, truncation).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,6 +1,6 @@
 /**
- * ResumableUpload against a scripted transport: protocol-spec §5.4 and the checklist entries 92–109, 112–114
- * (`_upload` base) and 124–126 (requests uploads), plus what goes beyond Python: reading by acknowledged offset,
+ * ResumableUpload against a scripted transport: what google-resumable-media's resumable upload tests check
+ * (`_upload` base and `requests`), plus what goes beyond Python: reading by acknowledged offset,
  * the data-loss guard for streams, the final-chunk x-goog-hash and the checks of hostile answers.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
- * SimpleUpload and MultipartUpload against a scripted transport: protocol-spec §5.1–§5.3 and the checklist
- * entries 85–91 (`_upload` base) and 122–123 (requests uploads).
+ * SimpleUpload and MultipartUpload against a scripted transport: what google-resumable-media's `_upload` base
+ * and `requests` upload tests check for one-request uploads.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

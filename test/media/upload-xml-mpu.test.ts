@@ -1,6 +1,6 @@
 /**
- * XMLMPUContainer and XMLMPUPart against a scripted transport: protocol-spec §5.5–§5.6, checklist entries
- * 115–121 and 127, plus what goes beyond Python: checksums sent with parts, streamed file parts, the 1..N check,
+ * XMLMPUContainer and XMLMPUPart against a scripted transport: what google-resumable-media's XML multipart
+ * upload tests check, plus what goes beyond Python: checksums sent with parts, streamed file parts, the 1..N check,
  * ListParts pagination and the lost-answer cases of a retried complete or cancel.
  */
 import assert from 'node:assert/strict';

@@ -23,7 +23,7 @@ beforeEach(() => h.emulator.reset());
 
 async function noFileLeft(dest: string): Promise<void> {
   assert.equal(await exists(dest), false, 'no destination file');
-  assert.equal(await exists(`${dest}.partial`), false, 'no partial file');
+  assert.equal(await exists(`${dest}.gcs-transfer.partial`), false, 'no partial file');
 }
 
 /** Downloads with the fault queued on the `skip`-th media request, to a file and to a stream. */
@@ -145,7 +145,9 @@ test('abort mid-transfer stops every range within a second and removes the parti
     signal: controller.signal,
     onProgress: (p) => seen.push(p.bytesDone),
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Mid-transfer: once bytes are flowing (the pool's first thread may still be starting after a fixed delay).
+  for (let waited = 0; seen.length === 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const abortedAt = performance.now();
   controller.abort();
   await assert.rejects(pending, { name: 'AbortError' });

@@ -32,7 +32,7 @@ test('byte-exact downloads to a file and to a stream for 0, 1, chunk-1, chunk, c
     const dest = join(h.dir, `sizes-${size}`);
     const result = await tm.downloadFile(`gs://dlt/sizes/${size}`, dest);
     assert.ok((await readFile(dest)).equals(data), `file bytes for size ${size}`);
-    assert.equal(await exists(`${dest}.partial`), false);
+    assert.equal(await exists(`${dest}.gcs-transfer.partial`), false);
     assert.deepEqual(result, {
       bucket: 'dlt',
       name: `sizes/${size}`,
@@ -108,7 +108,7 @@ test('a requested generation is the one read; one that no longer exists is a Not
     code: 'ERR_GCS_NOT_FOUND',
   });
   assert.equal(await exists(join(h.dir, 'v')), false);
-  assert.equal(await exists(join(h.dir, 'v.partial')), false);
+  assert.equal(await exists(join(h.dir, 'v.gcs-transfer.partial')), false);
 });
 
 test('progress: totals known after discovery, bytes and parts only grow, a final snapshot at the end', async () => {
@@ -139,7 +139,7 @@ test('checkpoints, then a resume that fetches only the missing ranges into the k
     { code: 'ERR_GCS_INVALID_RESPONSE' },
   );
   assert.equal(await exists(dest), false, 'nothing at the destination');
-  assert.equal(await exists(`${dest}.partial`), true, 'partial kept for resume');
+  assert.equal(await exists(`${dest}.gcs-transfer.partial`), true, 'partial kept for resume');
   const discovered = events[0];
   assert.deepEqual(discovered, { type: 'discovered', size: data.length, generation: put.generation, crc32c: put.crc32c });
   const ranges = events.filter((e) => e.type === 'range');
@@ -166,16 +166,19 @@ test('a resume whose ranges cover everything but the tail re-reads one byte to d
   const dest = join(h.dir, 'tail');
   const events: DownloadCheckpoint[] = [];
   await tm.downloadFile('gs://dlt/tail', dest, { onCheckpoint: (e) => events.push(e) });
-  const ranges = events.flatMap((e) => (e.type === 'range' ? [{ start: e.start, end: e.end, crc32c: e.crc32c }] : []));
+  // Ranges complete in any order; sorted, the first two are the first 2 × CHUNK bytes.
+  const ranges = events
+    .flatMap((e) => (e.type === 'range' ? [{ start: e.start, end: e.end, crc32c: e.crc32c }] : []))
+    .sort((a, b) => a.start - b.start);
   // Rebuild a partial file holding every range (as a crash just before the rename would leave it).
-  await writeFile(`${dest}.partial`, await readFile(dest));
+  await writeFile(`${dest}.gcs-transfer.partial`, await readFile(dest));
   h.emulator.reset();
   const all = await tm.downloadFile('gs://dlt/tail', dest, { resume: { generation: put.generation, ranges } });
   assert.equal(all.validated, true);
   assert.equal(h.emulator.metrics.snapshot().bytesOut, 1);
   assert.ok((await readFile(dest)).equals(data));
   // Now only the first two ranges are done.
-  await writeFile(`${dest}.partial`, data.subarray(0, 2 * CHUNK));
+  await writeFile(`${dest}.gcs-transfer.partial`, data.subarray(0, 2 * CHUNK));
   h.emulator.reset();
   await tm.downloadFile('gs://dlt/tail', dest, { resume: { generation: put.generation, ranges: ranges.slice(0, 2) } });
   assert.ok((await readFile(dest)).equals(data));
@@ -187,7 +190,7 @@ test('resume refuses a changed object, overlapping ranges and a missing partial 
   const data = seededBytes(2 * CHUNK, 15);
   const put = await h.emulator.putObject('dlt', 'changed', data);
   const dest = join(h.dir, 'changed');
-  await writeFile(`${dest}.partial`, data.subarray(0, CHUNK));
+  await writeFile(`${dest}.gcs-transfer.partial`, data.subarray(0, CHUNK));
   await h.emulator.putObject('dlt', 'changed', seededBytes(2 * CHUNK, 16));
   const ranges = [{ start: 0, end: CHUNK, crc32c: crc32c(data.subarray(0, CHUNK)) }];
   await assert.rejects(tm.downloadFile('gs://dlt/changed', dest, { resume: { generation: put.generation, ranges } }), {

@@ -237,3 +237,15 @@ test('resuming an upload that no longer exists fails with cleanup none, without 
   });
   assert.equal(h.emulator.metrics.snapshot().requests['mpu-abort'], 0);
 });
+
+test('a complete answer cut off after the object was built, then a NoSuchUpload cut off too: the upload is recognised as done', async () => {
+  const name = 'faulty/complete-cut';
+  // Both answers lose their body after 10 bytes: the 200 of the complete that built the object, and the 404
+  // NoSuchUpload of its retry. A cut body is a network error, so the retry after it gets the whole
+  // NoSuchUpload, and the HEAD + CRC32C check recognises the object.
+  h.emulator.faults.add({ match: { op: 'mpu-complete', bucket: 'upf' }, fault: 'truncate-body:10', times: 2 });
+  const result = await tm.uploadFile(path, { bucket: 'upf', name });
+  assert.equal(result.validated, true);
+  assert.ok((await objectBytes(h.emulator, 'upf', name)).equals(data));
+  assert.equal(h.emulator.metrics.snapshot().requests['mpu-complete'], 3);
+});

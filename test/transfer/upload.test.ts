@@ -1,6 +1,6 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { crc32c, crc32cToBase64 } from '../../src/checksum/crc32c.js';
@@ -162,8 +162,6 @@ test('bad arguments are InvalidArgumentErrors before any request', async () => {
   const path = join(h.dir, 'args');
   await writeSeededFile(path, 10, 800);
   const cases: [() => Promise<unknown>, RegExp][] = [
-    [() => tm.uploadFile(join(h.dir, 'missing'), 'gs://upl/x'), /srcPath/],
-    [() => tm.uploadFile(h.dir, 'gs://upl/x'), /regular file/],
     [() => tm.uploadFile(path, 'gs:/upl/x'), /`destination`/],
     [() => tm.uploadFile(path, 'gs://upl/x', { contentType: 'a\nb' }), /contentType/],
     [() => tm.uploadFile(path, 'gs://upl/x', { metadata: { 'bad key': 'v' } }), /metadata/],
@@ -175,4 +173,20 @@ test('bad arguments are InvalidArgumentErrors before any request', async () => {
   for (const [start, message] of cases) await assert.rejects(start(), { code: 'ERR_GCS_INVALID_ARG', message });
   const { requests } = h.emulator.metrics.snapshot();
   assert.equal(Object.values(requests).reduce((a, b) => a + b, 0), 0);
+});
+
+test('a missing, unreadable or non-regular source is a LocalIOError (path, syscall, errno) before any request', async () => {
+  const unreadable = join(h.dir, 'unreadable');
+  await writeSeededFile(unreadable, 6 * MiB, 801);
+  await chmod(unreadable, 0o000);
+  const cases: [string, string][] = [
+    [join(h.dir, 'missing'), 'ENOENT'],
+    [h.dir, 'EISDIR'],
+    ...(process.getuid?.() === 0 ? [] : [[unreadable, 'EACCES'] as [string, string]]),
+  ];
+  for (const [path, errno] of cases) {
+    await assert.rejects(tm.uploadFile(path, 'gs://upl/x'), { code: 'ERR_GCS_LOCAL_IO', path, errno });
+  }
+  const { requests } = h.emulator.metrics.snapshot();
+  assert.equal(Object.values(requests).reduce((a, b) => a + b, 0), 0, 'no multipart upload started');
 });

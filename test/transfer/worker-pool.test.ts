@@ -107,6 +107,7 @@ test('the uploadPart handler in-process: result as data, progress on the port, b
     checksum: 'crc32c',
     retry: retrySettings(fastRetry()),
     port: port2,
+    state: new Int32Array(new SharedArrayBuffer(4)),
   })) as Record<symbol, unknown>;
   // The reply is a piscina movable: the value to send plus the buffer to transfer.
   const value = Object.getOwnPropertySymbols(reply).map((s) => reply[s]).find((v) => typeof v === 'object' && v !== null && 'result' in v) as TaskReply<UploadPartValue>;

@@ -1,4 +1,4 @@
-/** protocol-spec §3 test vectors (google-resumable-media's unit tests), shared by the checksum tests. */
+/** The checksum test vectors of google-resumable-media's unit tests, shared by the checksum tests. */
 export const CHECKSUM_VECTORS: readonly { data: Buffer; md5: string; crc32c: string }[] = [
   { data: Buffer.from('Hi'), md5: 'waUpj5Oeh+j5YqXt/CBpGA==', crc32c: 'ihY6wA==' },
   { data: Buffer.from('All of the data goes in a stream.'), md5: 'GRvfKbqr5klAOwLkxgIf8w==', crc32c: 'Qg8thA==' },

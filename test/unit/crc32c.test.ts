@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import { Crc32cHasher, crc32c, crc32cFromBase64, crc32cToBase64 } from '../../src/checksum/crc32c.js';
 import { CHECKSUM_VECTORS } from './checksum-vectors.js';
 
-test('crc32c matches the protocol-spec §3 vectors (big-endian base64)', () => {
+test('crc32c matches the google-resumable-media vectors (big-endian base64)', () => {
   for (const { data, crc32c: expected } of CHECKSUM_VECTORS) {
     assert.equal(crc32cToBase64(crc32c(data)), expected, `crc32c of ${JSON.stringify(data.toString())}`);
   }
 });
 
-test('md5 (node:crypto) matches the protocol-spec §3 vectors', () => {
+test('md5 (node:crypto) matches the google-resumable-media vectors', () => {
   for (const { data, md5 } of CHECKSUM_VECTORS) {
     assert.equal(createHash('md5').update(data).digest('base64'), md5);
   }

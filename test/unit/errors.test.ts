@@ -20,7 +20,7 @@ import {
 
 const response = (status: number, headers: Record<string, string | string[]> = {}) => ({ response: { status, headers } });
 
-test('InvalidResponse keeps the status and headers of its response (protocol-spec §8 #1)', () => {
+test('InvalidResponse keeps the status and headers of its response', () => {
   const error = new InvalidResponse('Request failed with status code 503', {
     ...response(503, { 'Content-Type': 'text/plain' }),
     expected: [200, 206],

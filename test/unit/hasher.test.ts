@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHasher, metadataKey, type ChecksumType } from '../../src/checksum/hasher.js';
 import { CHECKSUM_VECTORS } from './checksum-vectors.js';
 
-test('createHasher(md5 | crc32c) digests the protocol-spec vectors, fed in two pieces', () => {
+test('createHasher(md5 | crc32c) digests the google-resumable-media vectors, fed in two pieces', () => {
   for (const { data, md5, crc32c } of CHECKSUM_VECTORS) {
     for (const [type, expected] of [['md5', md5], ['crc32c', crc32c]] as const) {
       const hasher = createHasher(type);
