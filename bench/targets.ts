@@ -136,7 +136,7 @@ export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<
 }
 
 /**
- * Issue 11's targets: on the realistic profile, small files ≥ 5× the peer at its defaults and ≥ 1.5× at equal
+ * The many-object targets: on the realistic profile, small files ≥ 5× the peer at its defaults and ≥ 1.5× at equal
  * concurrency (both directions), the mixed set ≥ 90 % of the cap, client CPU per small object ≤ half the peer's.
  */
 function manyTargets(rows: readonly CaseRow[], caps: Readonly<Record<string, number | undefined>>): TargetCheck[] {

@@ -1,5 +1,5 @@
 /**
- * Many-objects suite (issue 11): a set of small files (16 KiB each) and a mixed set (sizes log-uniform from
+ * Many-objects suite: a set of small files (16 KiB each) and a mixed set (sizes log-uniform from
  * 1 KiB up, seeded), uploaded under a prefix and downloaded back, by our `uploadMany`/`downloadMany` and by
  * @google-cloud/storage's `uploadManyFiles`/`downloadManyFiles` at its default concurrency and at ours. Rows
  * carry objects/s and client CPU milliseconds per object in their note; ratios are to our row of the group.

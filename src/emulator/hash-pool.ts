@@ -1,6 +1,6 @@
 /**
  * MD5 and CRC32C of uploaded bodies, off the event loop. MD5 runs at ~0.5–0.7 GiB/s per core, so hashing on the
- * event loop made one core the emulator's upload ceiling whatever the machine (issue 9, point 4). Bodies are
+ * event loop made one core the emulator's upload ceiling whatever the machine. Bodies are
  * now written and hashed by a few threads: the event loop only copies arriving chunks into 1 MiB batch buffers
  * shared with the thread that owns the stream (hash state cannot move between threads, so a stream
  * stays on one). Measured with bench/emulator-upload-cost.ts; see the README's emulator section.

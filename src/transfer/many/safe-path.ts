@@ -87,7 +87,15 @@ export class DestinationTree {
 
   /** The clear error for a download that could not be renamed onto `path` because a directory is there. */
   conflictError(path: string, objectName: string, error: unknown): Error | undefined {
-    const code = (error as NodeJS.ErrnoException | null)?.code;
+    // The file sink may wrap the system error: look down the cause chain for its code.
+    let code: unknown;
+    for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+      const candidate = (e as { systemCode?: unknown; code?: unknown }).systemCode ?? (e as { code?: unknown }).code;
+      if (typeof candidate === 'string' && /^E[A-Z]+$/.test(candidate)) {
+        code = candidate;
+        break;
+      }
+    }
     if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') return undefined;
     return new InvalidStateError(
       `Cannot write object ${JSON.stringify(objectName)}: ${relative(this.root, path)} is a directory in the destination (another object uses this name as a prefix)`,
