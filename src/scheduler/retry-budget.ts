@@ -45,6 +45,7 @@ class TransferRetryStrategy extends RetryStrategy {
       multiplier: base.multiplier,
       random: base.random,
       now: base.now,
+      ...(base.onRetry ? { onRetry: base.onRetry } : {}),
       sleep: async (ms, signal) => {
         account.begin();
         try {
