@@ -19,6 +19,7 @@ import type { ProgressReporter } from './report.js';
 import type { BenchRun } from './results.js';
 import { runCrc32cSuite } from './suites/crc32c.js';
 import { runDownloadSuite } from './suites/download.js';
+import { runManySuite } from './suites/many.js';
 import { runPeersSuite } from './suites/peers.js';
 import { runSweepSuite } from './suites/sweep.js';
 import { runUploadSuite } from './suites/upload.js';
@@ -59,6 +60,7 @@ export async function runBench(plan: Plan, progress: ProgressReporter): Promise<
           const shaped = env.capMiBps !== undefined;
           if (plan.suites.includes('peers') && (plan.peerProfiles === 'all' || !shaped)) await runPeersSuite(ctx, env);
           if (plan.suites.includes('sweep') && (shaped || !anyShaped)) await runSweepSuite(ctx, env);
+          if (plan.suites.includes('many') && (plan.many.profiles === 'all' || shaped || !anyShaped)) await runManySuite(ctx, env);
         } finally {
           await env.emulator?.close();
         }

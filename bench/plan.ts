@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../src/errors.js';
 import { PROFILES, type NetworkProfile } from './profiles.js';
 import { SUITES, type SuiteName } from './results.js';
-import { formatSize, MiB } from './units.js';
+import type { ManySet } from './suites/many.js';
+import { formatSize, KiB, MiB } from './units.js';
 
 export type Mode = 'default' | 'full' | 'quick';
 
@@ -69,6 +70,8 @@ export interface Plan {
    * link, is the limit, so differences between clients show) or all.
    */
   peerProfiles: 'unshaped' | 'all';
+  /** The many-objects suite: its file sets, iterations, and whether it runs on loopback too. */
+  many: { sets: ManySet[]; iterations: number; profiles: 'realistic' | 'all' };
   endpoint?: EndpointPlan;
   seed: string;
   outDir: string;
@@ -140,6 +143,10 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         sweep: { size: 24 * MiB, chunkSizes: [5 * MiB, 8 * MiB], concurrencies: [2, 3], iterations: 1 },
         crc32c: { size: 8 * MiB, sliceSize: 2 * MiB, workers: 2 },
         peerProfiles: 'unshaped',
+        // Not part of the quick run (the test suite's harness check is already near its time budget): run
+        // `--quick --suite many` for a smoke test of this suite alone.
+        suites: SUITES.filter((suite) => suite !== 'many'),
+        many: { sets: [{ name: 'small', files: 12, size: 16 * KiB }, { name: 'mixed', files: 6, size: 256 * KiB }], iterations: 1, profiles: 'all' },
       };
     case 'full':
       return {
@@ -152,6 +159,7 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         sweep: { size: 512 * MiB, chunkSizes: SWEEP_CHUNKS_FULL, concurrencies: SWEEP_CONCURRENCY_FULL, iterations: 1 },
         crc32c: { size: 512 * MiB, sliceSize: 16 * MiB, workers: 2 },
         peerProfiles: 'all',
+        many: { sets: [{ name: 'small', files: 2000, size: 16 * KiB }, { name: 'mixed', files: 300, size: 64 * MiB }], iterations: 3, profiles: 'all' },
       };
     case 'default':
       return {
@@ -169,6 +177,8 @@ function preset(mode: Mode, defaults: { chunkSize: number; concurrency: number }
         },
         crc32c: { size: 64 * MiB, sliceSize: 16 * MiB, workers: 2 },
         peerProfiles: 'unshaped',
+        // Small sets on the realistic profile only, to stay within the default run's time budget.
+        many: { sets: [{ name: 'small', files: 300, size: 16 * KiB }, { name: 'mixed', files: 40, size: 16 * MiB }], iterations: 1, profiles: 'realistic' },
       };
   }
 }

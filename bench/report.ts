@@ -98,6 +98,7 @@ const BASELINES: Record<SuiteName, string> = {
   crc32c: 'native on the main thread',
   peers: 'our TransferManager',
   sweep: '',
+  many: 'our uploadMany / downloadMany of the same set',
 };
 
 /** The case rows of one suite × profile as a table. */

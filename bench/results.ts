@@ -6,8 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProfileName } from './profiles.js';
 
-export type SuiteName = 'download' | 'upload' | 'crc32c' | 'sweep' | 'peers';
-export const SUITES: readonly SuiteName[] = ['download', 'upload', 'crc32c', 'sweep', 'peers'];
+export type SuiteName = 'download' | 'upload' | 'crc32c' | 'sweep' | 'peers' | 'many';
+export const SUITES: readonly SuiteName[] = ['download', 'upload', 'crc32c', 'sweep', 'peers', 'many'];
 
 /** Where a peak-RSS figure came from (see `measure.ts`). */
 export type RssSource = 'process' | 'sampled';
@@ -61,6 +61,10 @@ export interface CaseRow {
   vsCap?: number;
   /** Caveat shown next to the row. */
   note?: string;
+  /** Many-object rows: objects per iteration, objects per second, client CPU milliseconds per object. */
+  objects?: number;
+  objectsPerSec?: number;
+  cpuMsPerObject?: number;
 }
 
 /** One cell of the tuning sweep. */

@@ -131,5 +131,41 @@ export function evaluateTargets(rows: readonly CaseRow[], caps: Readonly<Record<
       rssCheck(`${profile}: upload peak RSS ≤ ½ of @google-cloud/storage's`, oursUp, peerUp, missing),
     );
   }
+  checks.push(...manyTargets(rows, caps));
+  return checks;
+}
+
+/**
+ * The many-object targets: on the realistic profile, small files ≥ 5× the peer at its defaults and ≥ 1.5× at equal
+ * concurrency (both directions), the mixed set ≥ 90 % of the cap, client CPU per small object ≤ half the peer's.
+ */
+function manyTargets(rows: readonly CaseRow[], caps: Readonly<Record<string, number | undefined>>): TargetCheck[] {
+  // A run that did not select the many suite (the quick run) makes no claim about it.
+  if (!rows.some((r) => r.suite === 'many')) return [];
+  const profile = 'realistic';
+  const missing = rows.some((r) => r.suite === 'many' && r.profile === profile) ? 'a case it needs failed (see FAILED)' : 'not measured in this run (many suite on the realistic profile)';
+  const checks: TargetCheck[] = [];
+  for (const direction of ['upload', 'download'] as const) {
+    const ours = find(rows, 'many', profile, `${direction}/small/tm`);
+    checks.push(
+      ratioCheck(`${profile} many small ${direction}s ≥ 5× @google-cloud/storage at its defaults`, 5, ours, find(rows, 'many', profile, `${direction}/small/peer-default`), missing),
+      ratioCheck(`${profile} many small ${direction}s ≥ 1.5× @google-cloud/storage at equal concurrency`, 1.5, ours, find(rows, 'many', profile, `${direction}/small/peer-equal`), missing),
+      capCheck(`${profile} mixed-size ${direction}s ≥ 90 % of the aggregate cap`, 0.9, find(rows, 'many', profile, `${direction}/mixed/tm`), caps[profile], missing),
+    );
+    const peer = find(rows, 'many', profile, `${direction}/small/peer-default`);
+    const target = `${profile} client CPU per small object (${direction}) ≤ ½ of @google-cloud/storage's`;
+    if (ours?.cpuMsPerObject === undefined || peer?.cpuMsPerObject === undefined) {
+      checks.push({ target, pass: null, threshold: 0.5, detail: missing });
+    } else {
+      const measured = ours.cpuMsPerObject / peer.cpuMsPerObject;
+      checks.push({
+        target,
+        pass: measured <= 0.5,
+        measured,
+        threshold: 0.5,
+        detail: `${measured.toFixed(2)}× (${ours.cpuMsPerObject.toFixed(2)} vs ${peer.cpuMsPerObject.toFixed(2)} ms; need ≤ 0.5×)`,
+      });
+    }
+  }
   return checks;
 }

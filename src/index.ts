@@ -115,3 +115,19 @@ export type {
 export type { ProgressCallback, ProgressSnapshot } from './transfer/progress.js';
 export { formatObjectRef, parseObjectRef } from './transfer/object-ref.js';
 export type { ObjectRef, ObjectSource } from './transfer/object-ref.js';
+
+// ---- many objects and the scheduler (methods of TransferManager) ----
+export type { ManyOptions, ManyProgress, ManySummary, ObjectOutcome } from './transfer/many/outcomes.js';
+export type { CallOptions, ListPage, ObjectInfo } from './transfer/many/object-api.js';
+export type { ListOptions } from './transfer/many/listing.js';
+export type { LocalSource } from './transfer/many/local-source.js';
+export type { UploadManyOptions } from './transfer/many/upload-many.js';
+export type { CloudSource, DownloadManyOptions, NamedObject } from './transfer/many/download-many.js';
+export type { CopyManyOptions, CopyOptions, CopyResult } from './transfer/many/copy-many.js';
+export type { DeleteManyOptions } from './transfer/many/delete-many.js';
+export type { SyncOptions, SyncResult } from './transfer/many/sync.js';
+export type { SkipOptions } from './transfer/many/transfer-options.js';
+export type { AdaptiveLimitStats } from './scheduler/adaptive-limit.js';
+export type { SchedulerStats } from './scheduler/scheduler.js';
+export type { ErrorClass } from './scheduler/error-class.js';
+export { classifyError } from './scheduler/error-class.js';

@@ -86,7 +86,29 @@ export interface Crc32cCaseSpec {
   seed: string;
 }
 
-export type CaseSpec = DownloadCaseSpec | UploadCaseSpec | Crc32cCaseSpec;
+/** A many-object case: a set of files uploaded under a prefix, or a prefix downloaded into a directory. */
+export interface ManyCaseSpec {
+  kind: 'many';
+  direction: 'upload' | 'download';
+  /** Our `uploadMany`/`downloadMany`, or @google-cloud/storage's `uploadManyFiles`/`downloadManyFiles`. */
+  method: 'tm' | 'peer';
+  target: TargetSpec;
+  /** Which set (`small`, `mixed`), for names and labels. */
+  set: string;
+  /** Number of files / objects. */
+  files: number;
+  /** Their total size in bytes (what MiB/s is computed from). */
+  size: number;
+  /** Objects in flight (ours: `concurrency`; the peer: `concurrencyLimit`). */
+  concurrency: number;
+  /** The set's files (uploads). */
+  sourceDir: string;
+  /** Object prefix, ending in `/`: where uploads go, what downloads read. */
+  prefix: string;
+  workDir: string;
+}
+
+export type CaseSpec = DownloadCaseSpec | UploadCaseSpec | Crc32cCaseSpec | ManyCaseSpec;
 
 /** CPU and memory of a separate program the case ran (curl), which the runner's own counters cannot see. */
 export interface ExternalCost {

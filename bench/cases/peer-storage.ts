@@ -51,7 +51,7 @@ function emulatorAuthClient(endpoint: string): object {
   return new EmulatorAuthClient();
 }
 
-async function peerTransferManager(target: TargetSpec): Promise<{ storage: StorageClass; tm: PeerTransferManager }> {
+export async function peerTransferManager(target: TargetSpec): Promise<{ storage: StorageClass; tm: PeerTransferManager }> {
   // Never let google-auth-library probe the GCE metadata server from a benchmark.
   process.env.METADATA_SERVER_DETECTION ??= 'none';
   const { Storage, TransferManager } = await import('@google-cloud/storage');

@@ -19,6 +19,10 @@ export async function createCase(spec: CaseSpec): Promise<BenchCase> {
       if (spec.method === 'bare-drop' || spec.method === 'bare-file') return (await import('./bare-undici.js')).createBareDownloadCase(spec);
       engineLoaded = true;
       return (await import('./engine-download.js')).createEngineDownloadCase(spec);
+    case 'many':
+      if (spec.method === 'peer') return (await import('./peer-many.js')).createPeerManyCase(spec);
+      engineLoaded = true;
+      return (await import('./engine-many.js')).createEngineManyCase(spec);
     case 'upload':
       if (spec.method === 'peer-crc32c') return (await import('./peer-storage.js')).createPeerUploadCase(spec);
       if (spec.method === 'bare-put') return (await import('./bare-undici.js')).createBareUploadCase(spec);

@@ -62,7 +62,9 @@ export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): Pa
     const expected =
       spec.positionals.min === spec.positionals.max
         ? `${spec.positionals.min}`
-        : `${spec.positionals.min} to ${spec.positionals.max}`;
+        : spec.positionals.max >= Number.MAX_SAFE_INTEGER
+          ? `at least ${spec.positionals.min}`
+          : `${spec.positionals.min} to ${spec.positionals.max}`;
     throw new InvalidArgumentError(
       `expected ${expected} argument${spec.positionals.max === 1 ? '' : 's'}, got ${count}` +
         (count > 0 ? ` (${parsed.positionals.map((p) => `'${p}'`).join(' ')})` : '') +
@@ -148,15 +150,9 @@ function usageErrorFrom(spec: CommandSpec, error: unknown): InvalidArgumentError
  * Only flags whose absence needs explaining are listed; a typo of one of ours gets a "did you mean".
  */
 const GCLOUD_ONLY_FLAGS: Record<string, string> = {
-  '--recursive': 'it copies one object or file per run',
-  '-r': 'it copies one object or file per run',
-  '-R': 'it copies one object or file per run',
-  '--no-clobber': 'it always replaces the destination (after verifying the new bytes)',
-  '-n': 'it always replaces the destination (after verifying the new bytes)',
+  '-R': 'spell it -r or --recursive',
   '--preserve-posix': 'file modes follow cp: a new file gets the umask mode, a replaced file keeps its mode',
   '-P': 'file modes follow cp: a new file gets the umask mode, a replaced file keeps its mode',
-  '--continue-on-error': 'it copies one object per run, so there is nothing to continue with',
-  '-c': 'it copies one object per run, so there is nothing to continue with',
   '--gzip-in-flight': 'objects are sent as they are',
   '-J': 'objects are sent as they are',
   '--gzip-local': 'objects are stored as they are',

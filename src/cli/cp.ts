@@ -10,6 +10,7 @@ import { renderHelp } from './args.js';
 import type { CpContext, CpOutcome } from './cp-context.js';
 import { downloadToFile, downloadToStdout } from './cp-download.js';
 import { CP_SPEC, parseCpOptions, type CpOptions } from './cp-options.js';
+import { isManyCopy, runCpMany } from './cp-many.js';
 import { CpReporter } from './cp-report.js';
 import { uploadFromFile, uploadFromStdin } from './cp-upload.js';
 import { ExitCode } from './exit-codes.js';
@@ -19,6 +20,7 @@ import type { CliIo } from './io.js';
 export async function runCp(argv: readonly string[], io: CliIo): Promise<number> {
   // A distributed transfer (and BullMQ) is loaded only when asked for.
   if (argv.some((arg) => arg === '--queue' || arg.startsWith('--queue='))) return (await import('./cp-queue.js')).runCpQueue(argv, io);
+  if (isManyCopy(argv)) return runCpMany(argv, io);
   const options = await parseCpOptions(argv, io);
   if (options === 'help') {
     io.stdout.write(renderHelp(CP_SPEC));

@@ -13,7 +13,11 @@ const COMMANDS_HELP = `Usage: gcs-transfer <command> [options]
 Parallel, verified transfers of large objects to and from Google Cloud Storage.
 
 Commands:
-  cp        Copy a local file or stdin/stdout to or from gs://bucket/object
+  cp        Copy files and objects: one, several, directories (-r), wildcards, gs:// to gs://
+  ls        List objects under a prefix
+  stat      Show an object's metadata
+  rm        Delete objects, prefixes (-r) or wildcards
+  rsync     Make a prefix or directory hold what another holds (one way)
   worker    Run tasks of distributed transfers (cp --queue) on this machine
   status    Show a distributed transfer's progress and failures
   emulator  Run the embedded GCS emulator in the foreground
@@ -47,6 +51,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         const { runCp } = await import('./cp.js');
         return await runCp(rest, io);
       }
+      case 'ls':
+        return await (await import('./ls.js')).runLs(rest, io);
+      case 'stat':
+        return await (await import('./stat.js')).runStat(rest, io);
+      case 'rm':
+        return await (await import('./rm.js')).runRm(rest, io);
+      case 'rsync':
+        return await (await import('./rsync.js')).runRsync(rest, io);
       case 'worker':
         return await (await import('./worker.js')).runWorkerCli(rest, io);
       case 'status':
@@ -60,7 +72,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         return await runBench(rest);
       default:
         throw new InvalidArgumentError(
-          `unknown command '${command}'. Commands: cp, worker, status, emulator, bench. Try 'gcs-transfer --help'.`,
+          `unknown command '${command}'. Commands: cp, ls, stat, rm, rsync, worker, status, emulator, bench. Try 'gcs-transfer --help'.`,
         );
     }
   } catch (error) {

@@ -23,6 +23,7 @@ import {
   UnvalidatedError,
 } from '../errors.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
+import type { RequestBudget } from '../scheduler/request-budget.js';
 import type { AuthProvider } from '../transport/auth.js';
 import type { GcsEndpoint } from '../transport/endpoint.js';
 import type { Transport } from '../transport/transport.js';
@@ -50,6 +51,8 @@ export interface DownloadContext {
   endpoint: GcsEndpoint;
   pool?: WorkerPool;
   auth?: AuthProvider;
+  /** The manager's request budget: each range task holds one slot while a worker fetches it. */
+  requests?: RequestBudget;
 }
 
 /**
@@ -68,7 +71,7 @@ export function rangeRunnerFor(
       'file' in destination
         ? { kind: 'file', fd: destination.file.fd }
         : { kind: 'port', deliver: (index, _position, data) => destination.deliver(index, data) };
-    return new PooledRangeRunner(context.pool, context.auth, output, settings, label);
+    return new PooledRangeRunner(context.pool, context.auth, output, settings, label, context.requests);
   }
   const store: RangeStore =
     'file' in destination

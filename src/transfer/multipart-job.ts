@@ -28,6 +28,7 @@ import { sendWithRetry } from '../media/send-with-retry.js';
 import { XMLMPUContainer } from '../media/xml-mpu-container.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { RetrySettings, TaskSource, UploadPartValue } from '../pool/protocol.js';
+import { statusOfError, withRequestSlot, type RequestBudget } from '../scheduler/request-budget.js';
 import type { AuthProvider } from '../transport/auth.js';
 import type { GcsEndpoint } from '../transport/endpoint.js';
 import type { RetryStrategy } from '../transport/retry.js';
@@ -57,6 +58,8 @@ export interface UploadContext {
   endpoint: GcsEndpoint;
   auth: AuthProvider;
   pool: WorkerPool;
+  /** The manager's request budget: each part task holds one slot while a worker sends it. */
+  requests?: RequestBudget;
 }
 
 export interface MultipartJobOptions {
@@ -172,7 +175,7 @@ export class MultipartJob {
         let latestAttempt = -1;
         let outcome;
         try {
-          outcome = await pool.uploadPart(
+          outcome = await withRequestSlot(this.#context.requests, signal, () => pool.uploadPart(
             {
               uploadUrl,
               uploadId,
@@ -193,7 +196,7 @@ export class MultipartJob {
                 count(message.bytes);
               },
             },
-          );
+          ), (result) => (result.ok ? 200 : statusOfError(result.error)));
         } catch (error) {
           count(0);
           if (taskSource.kind === 'buffer') current = undefined;

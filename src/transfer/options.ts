@@ -74,10 +74,23 @@ export interface TransferManagerOptions {
    */
   chunkSize?: number;
   /**
-   * Requests in flight per transfer (ranges or parts), 1–256.
+   * Requests in flight per transfer (ranges or parts), 1–256. Every transfer of the manager together stays
+   * within `maxConnections`, so a value above it only helps when the transfer runs alone and it is raised too.
    * @default 16
    */
   concurrency?: number;
+  /**
+   * Requests in flight across every transfer of this manager (single and many objects share it). The
+   * scheduler halves it when the service throttles (429/503) and grows it back as answers succeed (AIMD).
+   * @default 64
+   */
+  maxConnections?: number;
+  /**
+   * Bytes that small-object tasks of many-object calls may hold in memory at once, across the manager (each
+   * single-request upload holds its object while it is sent).
+   * @default 268_435_456 (256 MiB)
+   */
+  maxBufferedBytes?: number;
   /**
    * Worker threads. Every download range and upload part runs in one: the worker fetches or sends the bytes,
    * hashes them and reads or writes the file itself, while the main thread only plans, verifies and reports.
@@ -232,6 +245,15 @@ export interface TransferUploadOptions extends TransferOptions {
    * @default undefined
    */
   metadata?: Record<string, string>;
+  /** The object's `Cache-Control` (e.g. `'public, max-age=3600'`). @default undefined (GCS's default) */
+  cacheControl?: string;
+  /** The object's `Content-Disposition` (e.g. `'attachment; filename="a.csv"'`). @default undefined */
+  contentDisposition?: string;
+  /**
+   * The object's `Content-Encoding`, for bytes already encoded (e.g. `'gzip'` for a `.gz` file served
+   * decompressed). Nothing is compressed for you. @default undefined
+   */
+  contentEncoding?: string;
   /**
    * Objects of at most this many bytes go in one request (no multipart upload). Streams use
    * `min(singleRequestThreshold, part size)`, since they decide after reading one part.
@@ -418,6 +440,39 @@ export function metadataHeaders(metadata: Record<string, string> | undefined): R
       );
     }
     headers[`x-goog-meta-${key.toLowerCase()}`] = value;
+  }
+  return headers;
+}
+
+/** The object fields uploads may set besides the content type, by their JSON resource names. */
+export type ObjectFields = Pick<TransferUploadOptions, 'cacheControl' | 'contentDisposition' | 'contentEncoding'>;
+
+const OBJECT_FIELD_HEADERS = {
+  cacheControl: 'cache-control',
+  contentDisposition: 'content-disposition',
+  contentEncoding: 'content-encoding',
+} as const;
+
+/** Validates the object fields of an upload's options and returns the ones set, as JSON resource fields. */
+export function objectFields(options: ObjectFields): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const key of Object.keys(OBJECT_FIELD_HEADERS) as (keyof ObjectFields)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '' || !/^[\x20-\x7e]*$/.test(value)) {
+      throw new InvalidArgumentError(`Expected \`${key}\` to be a non-empty string of printable ASCII, got \`${String(value)}\` (${typeof value})`);
+    }
+    fields[key] = value;
+  }
+  return fields;
+}
+
+/** The same fields as the XML API's headers (multipart upload initiate). */
+export function objectFieldHeaders(fields: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, header] of Object.entries(OBJECT_FIELD_HEADERS)) {
+    const value = fields[key];
+    if (value !== undefined) headers[header] = value;
   }
   return headers;
 }

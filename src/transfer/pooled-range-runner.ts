@@ -8,6 +8,7 @@ import { crc32cCombine } from '../checksum/combine.js';
 import { InvalidResponse, WorkerError, deserializeError } from '../errors.js';
 import type { RangeHeadMessage, RangeOutput, RangeStoredMessage } from '../pool/protocol.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
+import { statusOfError, withRequestSlot, type RequestBudget } from '../scheduler/request-budget.js';
 import type { AuthProvider } from '../transport/auth.js';
 import { abortErrorFor, linkedController, throwIfAborted } from '../util/abort.js';
 import { retrySettings } from './multipart-job.js';
@@ -27,8 +28,10 @@ export class PooledRangeRunner implements RangeRunner {
   readonly #output: PooledOutput;
   readonly #settings: ResolvedTransferOptions;
   readonly #label: string;
+  readonly #requests: RequestBudget | undefined;
 
-  constructor(pool: WorkerPool, auth: AuthProvider, output: PooledOutput, settings: ResolvedTransferOptions, label: string) {
+  constructor(pool: WorkerPool, auth: AuthProvider, output: PooledOutput, settings: ResolvedTransferOptions, label: string, requests?: RequestBudget) {
+    this.#requests = requests;
     this.#pool = pool;
     this.#auth = auth;
     this.#output = output;
@@ -93,7 +96,7 @@ export class PooledRangeRunner implements RangeRunner {
       };
       let outcome;
       try {
-        outcome = await this.#pool.downloadRange(
+        outcome = await withRequestSlot(this.#requests, signal, () => this.#pool.downloadRange(
           {
             url: spec.url,
             start: spec.start + written,
@@ -109,7 +112,7 @@ export class PooledRangeRunner implements RangeRunner {
             label: this.#label,
           },
           { signal, onRange, ...(settings.retry.onRetry ? { onRetry: settings.retry.onRetry } : {}) },
-        );
+        ), (result) => (result.ok ? (result.value.failure?.response?.status ?? 200) : statusOfError(result.error)));
       } catch (error) {
         // The thread died: what it reported as stored is on disk (or delivered); continue after it, once.
         if (error instanceof WorkerError && !workerRetried && !signal.aborted) {

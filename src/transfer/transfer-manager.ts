@@ -18,11 +18,27 @@ import {
   type DownloadResult,
   type TransferDefaults,
   type TransferManagerOptions,
+  type TransferOptions,
   type TransferUploadOptions,
   type UploadResult,
 } from './options.js';
 import { downloadToStream } from './stream-download.js';
 import { uploadFile, uploadStream } from './upload-job.js';
+import type { UploadContext } from './multipart-job.js';
+import type { ManyContext } from './many/context.js';
+import { copyMany, copyObject, type CopyManyOptions, type CopyOptions, type CopyResult } from './many/copy-many.js';
+import { deleteMany, deleteObject, type DeleteManyOptions } from './many/delete-many.js';
+import { downloadMany, type CloudSource, type DownloadManyOptions } from './many/download-many.js';
+import { listPages, parseCloudUrl, type ListOptions } from './many/listing.js';
+import type { LocalSource } from './many/local-source.js';
+import { getObjectInfo, type CallOptions, type ListPage, type ObjectInfo } from './many/object-api.js';
+import type { ManySummary } from './many/outcomes.js';
+import { sync, type SyncOptions, type SyncResult } from './many/sync.js';
+import { uploadMany, type UploadManyOptions } from './many/upload-many.js';
+import { ScheduledTransport } from '../scheduler/scheduled-transport.js';
+import { Scheduler, type SchedulerStats } from '../scheduler/scheduler.js';
+import { transferRetry } from '../scheduler/retry-budget.js';
+import { RetryStrategy } from '../transport/retry.js';
 
 /**
  * Moves multi-GiB objects to and from GCS with many requests in flight, verifying every byte with CRC32C.
@@ -57,6 +73,7 @@ export class TransferManager implements AsyncDisposable {
   readonly #ownsTransport: boolean;
   readonly #pool: WorkerPool;
   readonly #defaults: TransferDefaults;
+  readonly #scheduler: Scheduler;
   #closed = false;
 
   constructor(options: TransferManagerOptions = {}) {
@@ -67,19 +84,23 @@ export class TransferManager implements AsyncDisposable {
     this.#endpoint = new GcsEndpoint(options.endpoint);
     // The same default as createTransport: emulators and plain-http endpoints are anonymous.
     this.#auth = authProviderFor(options.auth ?? (this.#endpoint.isEmulator || !this.#endpoint.secure ? 'none' : 'adc'), undefined);
+    this.#scheduler = new Scheduler({
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+      ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }),
+    });
     this.#pool = new WorkerPool(options.workers === undefined ? {} : { maxThreads: options.workers });
     if (options.transport !== undefined) {
       if (typeof options.transport?.request !== 'function') {
         throw new InvalidArgumentError('Expected `transport` to be a Transport (an object with request() and close())');
       }
-      this.#transport = options.transport;
+      this.#transport = new ScheduledTransport(options.transport, this.#scheduler.requests);
       this.#ownsTransport = false;
     } else {
-      this.#transport = createTransport({
+      this.#transport = new ScheduledTransport(createTransport({
         ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
         auth: this.#auth,
         ...(options.timeout ? { timeout: options.timeout } : {}),
-      });
+      }), this.#scheduler.requests);
       this.#ownsTransport = true;
     }
   }
@@ -87,6 +108,11 @@ export class TransferManager implements AsyncDisposable {
   /** The base URL requests go to. */
   get endpoint(): string {
     return this.#endpoint.url;
+  }
+
+  /** What the manager-wide scheduler is doing: requests in flight, its current limit, throttling seen. */
+  get schedulerStats(): SchedulerStats {
+    return this.#scheduler.stats;
   }
 
   /**
@@ -98,7 +124,9 @@ export class TransferManager implements AsyncDisposable {
    *   NotFound, AbortError, UnvalidatedError with `requireValidation`, or the request's own error.
    */
   downloadFile(source: ObjectSource, destPath: string, options?: TransferDownloadOptions): Promise<DownloadResult> {
-    return this.#start(() => downloadFile(this.#downloadContext(), parseObjectRef(source), destPath, this.#defaults, options));
+    return this.#start(() =>
+      downloadFile(this.#downloadContext(), parseObjectRef(source), destPath, this.#defaults, this.#budgeted(options)),
+    );
   }
 
   /**
@@ -107,7 +135,7 @@ export class TransferManager implements AsyncDisposable {
    */
   downloadToStream(source: ObjectSource, options?: TransferDownloadOptions): Readable {
     this.#assertOpen();
-    return downloadToStream(this.#downloadContext(), parseObjectRef(source), this.#defaults, options);
+    return downloadToStream(this.#downloadContext(), parseObjectRef(source), this.#defaults, this.#budgeted(options));
   }
 
   /**
@@ -118,7 +146,7 @@ export class TransferManager implements AsyncDisposable {
    */
   uploadFile(srcPath: string, destination: ObjectSource, options?: TransferUploadOptions): Promise<UploadResult> {
     return this.#start(() =>
-      uploadFile(this.#uploadContext(), srcPath, parseObjectRef(destination, 'destination'), this.#defaults, options),
+      uploadFile(this.#uploadContext(), srcPath, parseObjectRef(destination, 'destination'), this.#defaults, this.#budgeted(options)),
     );
   }
 
@@ -128,8 +156,73 @@ export class TransferManager implements AsyncDisposable {
    */
   uploadStream(source: Readable | AsyncIterable<Uint8Array>, destination: ObjectSource, options?: TransferUploadOptions): Promise<UploadResult> {
     return this.#start(() =>
-      uploadStream(this.#uploadContext(), source, parseObjectRef(destination, 'destination'), this.#defaults, options),
+      uploadStream(this.#uploadContext(), source, parseObjectRef(destination, 'destination'), this.#defaults, this.#budgeted(options)),
     );
+  }
+
+  // ---- many objects: every call below runs on this manager's scheduler ----
+
+  /**
+   * Uploads a directory (recursively), a glob (`data/*.csv`, `logs/**\/*.json`) or an (async) iterable of paths
+   * or `{ path, name }` under `destination` (`gs://bucket/prefix/`): a file `dir/x/y.bin` of directory `dir`
+   * becomes `prefix/x/y.bin`. Resolves with the summary once every object has settled; failures are listed in
+   * it (continue-on-error) unless `continueOnError: false`. Memory does not grow with the number of files.
+   */
+  uploadMany(source: LocalSource, destination: string, options?: UploadManyOptions): Promise<ManySummary> {
+    return this.#start(() => uploadMany(this.#many(), source, destination, options));
+  }
+
+  /**
+   * Downloads a prefix (`gs://bucket/data/`), a wildcard (`gs://b/logs/2026-*\/**.parquet`) or an (async)
+   * iterable of object refs into `destDir`. Listing overlaps downloading; an object whose name is unsafe as a
+   * path (`..`, a leading `/`, NUL, a name that is both a file and a prefix) fails alone, nothing is written
+   * outside `destDir`.
+   */
+  downloadMany(source: CloudSource, destDir: string, options?: DownloadManyOptions): Promise<ManySummary> {
+    return this.#start(() => downloadMany(this.#many(), source, destDir, options));
+  }
+
+  /** Copies one object inside GCS (`objects.rewrite`: no bytes through the client), same or another bucket. */
+  copy(source: ObjectSource, destination: ObjectSource, options?: CopyOptions): Promise<CopyResult> {
+    return this.#start(() => copyObject(this.#many(), source, destination, options));
+  }
+
+  /** Copies every object a prefix or wildcard names under `destination` (`gs://bucket/prefix/`), inside GCS. */
+  copyMany(source: CloudSource, destination: string, options?: CopyManyOptions): Promise<ManySummary> {
+    return this.#start(() => copyMany(this.#many(), source, destination, options));
+  }
+
+  /**
+   * Lists `gs://bucket/prefix` page by page (at most `pageSize` entries in memory). With `delimiter: '/'`,
+   * names below the next `/` are rolled up into `prefixes`.
+   */
+  list(location: string, options: Omit<ListOptions, 'prefix'> = {}): AsyncGenerator<ListPage> {
+    const { bucket, path } = parseCloudUrl(location, 'location');
+    return listPages(this.#many(), bucket, { ...options, prefix: path });
+  }
+
+  /** An object's metadata (size, generation, CRC32C, content type, …). @throws NotFound */
+  stat(ref: ObjectSource, options?: CallOptions): Promise<ObjectInfo> {
+    return this.#start(() => getObjectInfo(this.#many(), parseObjectRef(ref), options));
+  }
+
+  /** Deletes one object (one generation with `ref.generation`). @throws NotFound */
+  delete(ref: ObjectSource, options?: CallOptions): Promise<void> {
+    return this.#start(() => deleteObject(this.#many(), ref, options));
+  }
+
+  /** Deletes everything a prefix or wildcard names, or an array of refs (`dryRun` to only report). */
+  deleteMany(source: string | readonly ObjectSource[], options?: DeleteManyOptions): Promise<ManySummary> {
+    return this.#start(() => deleteMany(this.#many(), source, options));
+  }
+
+  /**
+   * One-way sync (the CLI's `rsync`): makes `destination` (a directory or `gs://bucket/prefix/`) hold what
+   * `source` holds, skipping identical objects (`identicalBy`, default size + CRC32C); `deleteExtra` then deletes
+   * what the source lacks (never after a failed transfer), `dryRun` only reports.
+   */
+  sync(source: string, destination: string, options?: SyncOptions): Promise<SyncResult> {
+    return this.#start(() => sync(this.#many(), source, destination, options));
   }
 
   /** Stops the worker threads and closes the transport this manager created. Call when transfers are done. */
@@ -154,13 +247,34 @@ export class TransferManager implements AsyncDisposable {
     if (this.#closed) throw new InvalidStateError('The TransferManager is closed');
   }
 
+  /** One retry budget for the whole transfer (every request of it draws from it), not a fresh one per request. */
+  #budgeted<T extends TransferOptions>(options: T | undefined): T | undefined {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) return options;
+    const base = options?.retry ?? this.#defaults.retry;
+    if (!(base instanceof RetryStrategy)) return options;
+    return { ...options, retry: transferRetry(base) } as T;
+  }
+
+  /** The engine's view of this manager, for the many-object layer. */
+  #many(): ManyContext {
+    this.#assertOpen();
+    return {
+      transport: this.#transport,
+      endpoint: this.#endpoint,
+      scheduler: this.#scheduler,
+      defaults: this.#defaults,
+      downloadFile: (source, destPath, options) => this.downloadFile(source, destPath, options),
+      uploadFile: (srcPath, destination, options) => this.uploadFile(srcPath, destination, options),
+    };
+  }
+
   /** Ranges run in the worker pool, unless the caller gave a transport of its own (it cannot cross threads). */
   #downloadContext(): DownloadContext {
     if (!this.#ownsTransport) return { transport: this.#transport, endpoint: this.#endpoint };
-    return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool, auth: this.#auth };
+    return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool, auth: this.#auth, requests: this.#scheduler.requests };
   }
 
-  #uploadContext(): { transport: Transport; endpoint: GcsEndpoint; auth: AuthProvider; pool: WorkerPool } {
-    return { transport: this.#transport, endpoint: this.#endpoint, auth: this.#auth, pool: this.#pool };
+  #uploadContext(): UploadContext {
+    return { transport: this.#transport, endpoint: this.#endpoint, auth: this.#auth, pool: this.#pool, requests: this.#scheduler.requests };
   }
 }

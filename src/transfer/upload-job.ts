@@ -22,6 +22,8 @@ import {
   checkBoolean,
   checkFunction,
   metadataHeaders,
+  objectFieldHeaders,
+  objectFields,
   resolveTransfer,
   type ResolvedTransferOptions,
   type TransferDefaults,
@@ -44,6 +46,8 @@ interface UploadSettings {
   transfer: ResolvedTransferOptions;
   contentType: string;
   metadata: Record<string, string> | undefined;
+  /** Cache-Control, Content-Disposition, Content-Encoding, as JSON resource fields. */
+  fields: Record<string, string>;
   headers: Record<string, string>;
   singleRequestThreshold: number | undefined;
   keepOnFailure: boolean;
@@ -176,6 +180,7 @@ async function uploadSingle(
     {
       name: dest.name,
       contentType: settings.contentType,
+      ...settings.fields,
       ...(settings.metadata ? { metadata: settings.metadata } : {}),
     },
     settings.contentType,
@@ -334,11 +339,13 @@ function resolveUpload(defaults: TransferDefaults, options: TransferUploadOption
       throw new InvalidArgumentError(`Expected \`resume.parts\` to be an array of completed parts, got \`${String(resume.parts)}\``);
     }
   }
+  const fields = objectFields(options);
   return {
     transfer,
     contentType,
     metadata: options.metadata,
-    headers: metadataHeaders(options.metadata),
+    fields,
+    headers: { ...metadataHeaders(options.metadata), ...objectFieldHeaders(fields) },
     singleRequestThreshold: threshold,
     keepOnFailure: options.keepOnFailure ?? false,
     onCheckpoint: options.onCheckpoint,

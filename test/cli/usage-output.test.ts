@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import { runBin } from './bin.js';
 
 test('an unknown flag is reported once, without Node internals; a gcloud flag gets a hint', async () => {
-  const run = await runBin(['cp', '--recursive', 'gs://bkt/o', 'x']);
+  const run = await runBin(['cp', '--preserve-posix', 'gs://bkt/o', 'x']);
   assert.equal(run.code, 2);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
-  assert.match(run.stderr, /^gcs-transfer cp: unknown flag '--recursive': a 'gcloud storage cp' flag that gcs-transfer cp does not have \(it copies one object or file per run\)\. Try 'gcs-transfer cp --help'\.\n$/);
+  assert.match(run.stderr, /^gcs-transfer cp: unknown flag '--preserve-posix': a 'gcloud storage cp' flag that gcs-transfer cp does not have \(file modes follow cp[^)]*\)\. Try 'gcs-transfer cp --help'\.\n$/);
   assert.doesNotMatch(run.stderr, /positional argument|ERR_PARSE_ARGS|caused by/);
   const typo = await runBin(['cp', '--chunksize=1M', 'gs://bkt/o', 'x']);
   assert.match(typo.stderr, /^gcs-transfer cp: unknown flag '--chunksize'\. Did you mean '--chunk-size'\?/);
@@ -19,7 +19,7 @@ test('an unknown flag is reported once, without Node internals; a gcloud flag ge
 
 test('--json covers usage errors: one JSON object on stdout, nothing on stderr, exit 2', async () => {
   for (const args of [
-    ['cp', '--json', '--no-clobber', 'gs://bkt/o', 'x'],
+    ['cp', '--json', '--preserve-posix', 'gs://bkt/o', 'x'],
     ['cp', '--json', '-j', '0', 'gs://bkt/o', 'x'],
     ['cp', '--json', 'a', 'b'],
   ]) {

@@ -1,0 +1,87 @@
+/**
+ * `uploadMany`: a directory, a glob or an iterable of files, uploaded under a `gs://bucket/prefix/`, each file
+ * through the manager's per-object `uploadFile` (one request up to the chunk size, a multipart upload above),
+ * with the Content-Type taken from the extension unless given.
+ */
+import { stat } from 'node:fs/promises';
+import type { TransferUploadOptions } from '../options.js';
+import { formatObjectRef, parseObjectRef, type ObjectRef } from '../object-ref.js';
+import type { ManyContext } from './context.js';
+import { contentTypeFor } from './content-type.js';
+import { fileMatchesObject, statIfExists } from './identical.js';
+import { parseCloudUrl } from './listing.js';
+import { expandLocalSource, type LocalFile, type LocalSource } from './local-source.js';
+import type { ManyOptions, ManySummary } from './outcomes.js';
+import { checkManyOptions, runMany, type ManyItem, type TaskResult } from './run-many.js';
+import { checkPerObjectOptions, skipChecks, transferOptions, type SkipOptions } from './transfer-options.js';
+
+export interface UploadManyOptions
+  extends ManyOptions,
+    SkipOptions,
+    Pick<TransferUploadOptions, 'chunkSize' | 'checksum' | 'requireValidation' | 'retry' | 'timeout' | 'metadata' | 'cacheControl' | 'contentDisposition' | 'contentEncoding'> {
+  /**
+   * Content-Type of every object. @default from each file's extension (a small table of common types),
+   * `application/octet-stream` for the rest
+   */
+  contentType?: string;
+  /**
+   * Put a directory source's own name first (`dir/x` rather than `x`), as `gcloud storage cp -r dir` does.
+   * @default false
+   */
+  keepDirName?: boolean;
+}
+
+interface UploadItem extends ManyItem {
+  file: LocalFile;
+  ref: ObjectRef;
+}
+
+export async function uploadMany(context: ManyContext, source: LocalSource, destination: string, options: UploadManyOptions = {}): Promise<ManySummary> {
+  checkManyOptions(options);
+  skipChecks(options);
+  checkPerObjectOptions(context.defaults, options, options);
+  const location = parseCloudUrl(destination, 'destination');
+  const prefix = location.path === '' || location.path.endsWith('/') ? location.path : `${location.path}/`;
+  async function* items(): AsyncGenerator<UploadItem> {
+    for await (const file of expandLocalSource(source, options.keepDirName ? { keepDirName: true } : {})) {
+      const ref = parseObjectRef({ bucket: location.bucket, name: `${prefix}${file.relative}` }, 'destination');
+      yield { file, ref, source: file.path, destination: formatObjectRef(ref), size: file.size };
+    }
+  }
+  return runMany('upload', items(), (item, tools) => uploadOne(context, item.file, item.ref, options, tools), options);
+}
+
+/** One file to one object, honouring skipExisting/skipIdentical; used by uploadMany, cp and rsync. */
+export async function uploadOne(
+  context: ManyContext,
+  file: LocalFile,
+  ref: ObjectRef,
+  options: UploadManyOptions,
+  tools: { signal: AbortSignal; progress: (bytes: number) => void },
+): Promise<TaskResult> {
+  const call = { signal: tools.signal, ...(options.retry ? { retry: options.retry } : {}) };
+  if (options.skipExisting || options.skipIdentical) {
+    const existing = await statIfExists(context, ref, call);
+    if (existing && options.skipExisting) return { status: 'skipped', reason: 'exists' };
+    if (existing && options.skipIdentical && (await fileMatchesObject(file.path, await stat(file.path), existing, options.identicalBy ?? 'checksum', 'object', tools.signal))) {
+      return { status: 'skipped', reason: 'identical' };
+    }
+  }
+  if (options.dryRun) return { status: 'skipped', reason: 'dry-run' };
+  const chunkSize = options.chunkSize ?? context.defaults.chunkSize;
+  // A file sent in one request is read whole: it reserves its bytes in the manager's buffer budget first.
+  const release = file.size <= chunkSize ? await context.scheduler.bytes.reserve(file.size, tools.signal) : () => undefined;
+  try {
+    const result = await context.uploadFile(file.path, ref, {
+      ...transferOptions(options, tools),
+      contentType: options.contentType ?? contentTypeFor(file.path),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+      ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+      ...(options.contentDisposition ? { contentDisposition: options.contentDisposition } : {}),
+      ...(options.contentEncoding ? { contentEncoding: options.contentEncoding } : {}),
+    });
+    return { status: 'done', bytes: result.bytes };
+  } finally {
+    release();
+  }
+}
