@@ -245,7 +245,7 @@ export class WorkerPool {
       // Parked threads would freeze their keep-alive sockets and port listeners between tasks (piscina's
       // default 'sync' mode uses Atomics.wait); measured faster for undici PUTs too.
       atomics: 'disabled',
-      resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.XP_YOUNG ?? WORKER_YOUNG_GENERATION_MB) },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     return this.#piscina;
   }
