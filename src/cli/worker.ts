@@ -31,7 +31,7 @@ export const WORKER_SPEC: CommandSpec = {
       description: "A task's lease: a dead worker's tasks move to others after one to two leases",
       default: `${DEFAULT_LEASE_MS / 1000}s`,
     },
-    threads: { type: 'string', value: 'N', description: 'Worker threads for small-object uploads', default: 'min(cores, 2)' },
+    threads: { type: 'string', value: 'N', description: 'Worker threads for small-object transfers', default: 'min(cores, 4)' },
     'no-auth': CP_SPEC.flags['no-auth'] as CommandSpec['flags'][string],
     'token-file': CP_SPEC.flags['token-file'] as CommandSpec['flags'][string],
     'token-env': CP_SPEC.flags['token-env'] as CommandSpec['flags'][string],

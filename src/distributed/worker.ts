@@ -53,7 +53,7 @@ export interface WorkerOptions {
    * @default 10_000
    */
   maxBacklog?: number;
-  /** Worker threads of this machine's TransferManager. @default min(cores, 2) */
+  /** Worker threads of this machine's TransferManager. @default min(cores, 4) */
   threads?: number;
   /** Stops waiting for Redis at start. @default undefined */
   signal?: AbortSignal;

@@ -1,5 +1,5 @@
 /**
- * The engine's piscina pool. Workers run part uploads and range hashing off the main thread; this side turns
+ * The engine's piscina pool. Workers run download ranges, part uploads and range hashing off the main thread; this side turns
  * each run into a typed outcome and wires cooperative cancellation and progress through a per-task
  * `MessageChannel` (never `pool.run`'s own `signal`, which would terminate the thread and its warm sockets).
  */

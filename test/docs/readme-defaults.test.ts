@@ -13,6 +13,8 @@ import { formatSize } from '../../src/cli/sizes.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, MAX_CUMULATIVE_RETRY_MS } from '../../src/constants.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MIN_DOWNLOAD_RANGE } from '../../src/transfer/options.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE } from '../../src/transfer/part-plan.js';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_THREADS } from '../../src/pool/worker-pool.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -42,6 +44,9 @@ test('library options table and memory section: the code defaults', () => {
   assert.equal(row('`chunkSize`')[1], formatSize(DEFAULT_CHUNK_SIZE).replace('.0 ', ' '));
   assert.match(row('`chunkSize`')[2] ?? '', new RegExp(`downloads: ≥ ${formatSize(MIN_DOWNLOAD_RANGE)}`));
   assert.equal(row('`concurrency`')[1], String(DEFAULT_CONCURRENCY));
+  // The documented rule for worker threads is the code's rule on this machine.
+  assert.equal(row('`workers`')[1], 'min(cores, 4)');
+  assert.equal(DEFAULT_MAX_THREADS, Math.max(1, Math.min(availableParallelism(), 4)));
   assert.equal(row('`timeout`')[1], `\`{ connectMs: ${DEFAULT_CONNECT_TIMEOUT_MS.toLocaleString('en').replace(',', '_')}, readMs: ${DEFAULT_READ_TIMEOUT_MS.toLocaleString('en').replace(',', '_')} }\``);
   assert.match(readme, new RegExp(`With C = concurrency \\(${DEFAULT_CONCURRENCY}\\) and S = chunk size \\(${formatSize(DEFAULT_CHUNK_SIZE).replace('.0 ', ' ')}\\)`));
   assert.match(readme, new RegExp(`engine's defaults \\(${formatSize(DEFAULT_CHUNK_SIZE).replace('.0 ', ' ')} × ${DEFAULT_CONCURRENCY}\\)`));
