@@ -9,7 +9,7 @@ import { serializeError } from '../src/errors.js';
 import type { DownloadRangeTask, DownloadRangeValue, RangeHead, RangeStoredMessage, TaskReply } from '../src/pool/protocol.js';
 import type { RawChunkedDownload } from '../src/media/chunked-download.js';
 import { fetchRange, objectHead } from '../src/transfer/range-fetch.js';
-import { dropFront } from '../src/transfer/file-sink.js';
+import { writevFully } from '../src/transfer/file-sink.js';
 import { PARTIAL_CHECKPOINT_BYTES } from '../src/transfer/options.js';
 import { RangeReceiver, type RangeStore } from '../src/transfer/range-receiver.js';
 import { TaskChannel, cancelledReply, claimTask, workerTransport } from './worker-context.js';
@@ -34,7 +34,7 @@ export async function downloadRange(task: DownloadRangeTask): Promise<unknown> {
     start: task.start,
     limit: task.limit,
     discard: task.discard,
-    store: task.output.kind === 'file' ? fileStore(task.output.fd) : (batches as BatchCopier),
+    store: task.output.kind === 'file' ? fileStore(task.output.fd, task.output.path) : (batches as BatchCopier),
     onFirstBytes: () => {
       if (attempt === undefined) return;
       head = objectHead(attempt);
@@ -114,19 +114,9 @@ class BatchCopier implements RangeStore {
   }
 }
 
-/** Vectored positional writes into a descriptor, looping over short writes. */
-function fileStore(fd: number): RangeStore {
-  return {
-    async write(_index, position, chunks, length) {
-      let pending: readonly Buffer[] = chunks;
-      let done = 0;
-      while (done < length) {
-        const written = await writevAt(fd, pending, position + done);
-        done += written;
-        if (done < length) pending = dropFront(pending, written);
-      }
-    },
-  };
+/** Vectored positional writes into the main thread's descriptor of the partial file at `path`. */
+function fileStore(fd: number, path: string): RangeStore {
+  return { write: (_index, position, chunks, length) => writevFully((pending, at) => writevAt(fd, pending, at), chunks, position, length, path) };
 }
 
 function writevAt(fd: number, chunks: readonly Buffer[], position: number): Promise<number> {

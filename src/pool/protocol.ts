@@ -89,7 +89,7 @@ export type RangeOutput =
    * thread can write through the main thread's descriptor; the main thread closes it only after every task
    * has ended).
    */
-  | { kind: 'file'; fd: number }
+  | { kind: 'file'; fd: number; path: string }
   /** {@link RangeDataMessage}s on the task's port, each carrying a transferred buffer (no copy on the way). */
   | { kind: 'port' };
 

@@ -69,7 +69,7 @@ export function rangeRunnerFor(
   if (context.pool && context.auth) {
     const output: PooledOutput =
       'file' in destination
-        ? { kind: 'file', fd: destination.file.fd }
+        ? { kind: 'file', fd: destination.file.fd, path: destination.file.partialPath }
         : { kind: 'port', deliver: (index, _position, data) => destination.deliver(index, data) };
     return new PooledRangeRunner(context.pool, context.auth, output, settings, label, context.requests);
   }

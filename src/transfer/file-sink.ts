@@ -85,33 +85,13 @@ export class FileSink {
     return this.#partialPath;
   }
 
-  /** Writes all of `data` at byte `position` (looping over short writes). */
-  async write(data: Uint8Array, position: number): Promise<void> {
-    const handle = this.#requireOpen();
-    let offset = 0;
-    try {
-      while (offset < data.byteLength) {
-        const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, position + offset);
-        offset += bytesWritten;
-      }
-    } catch (error) {
-      throw localIOError(error, this.#partialPath, 'write');
-    }
-  }
-
   /**
    * Writes `chunks` (`length` bytes in all) at byte `position` with vectored writes: the network's pieces go to
    * disk as they are, without being copied into one buffer first.
    */
-  async writev(chunks: readonly Buffer[], position: number, length: number): Promise<void> {
+  writev(chunks: readonly Buffer[], position: number, length: number): Promise<void> {
     const handle = this.#requireOpen();
-    let pending: readonly Buffer[] = chunks;
-    let done = 0;
-    while (done < length) {
-      const { bytesWritten } = await handle.writev(pending as Buffer[], position + done);
-      done += bytesWritten;
-      if (done < length) pending = dropFront(pending, bytesWritten);
-    }
+    return writevFully(async (pending, at) => (await handle.writev(pending as Buffer[], at)).bytesWritten, chunks, position, length, this.#partialPath);
   }
 
   /**
@@ -323,8 +303,33 @@ export async function syncDirectory(path: string): Promise<void> {
   }
 }
 
+/**
+ * Writes all of `chunks` (`length` bytes) at `position` through `writeAt` (one vectored positional write,
+ * resolving with the bytes it wrote), looping over short writes. Failures are LocalIOErrors naming `path`.
+ * Shared by the main thread's file sink and the workers, which write through the same descriptor.
+ */
+export async function writevFully(
+  writeAt: (chunks: readonly Buffer[], position: number) => Promise<number>,
+  chunks: readonly Buffer[],
+  position: number,
+  length: number,
+  path: string,
+): Promise<void> {
+  let pending = chunks;
+  let done = 0;
+  try {
+    while (done < length) {
+      const written = await writeAt(pending, position + done);
+      done += written;
+      if (done < length) pending = dropFront(pending, written);
+    }
+  } catch (error) {
+    throw localIOError(error, path, 'write');
+  }
+}
+
 /** `chunks` without their first `count` bytes (after a short write). */
-export function dropFront(chunks: readonly Buffer[], count: number): Buffer[] {
+function dropFront(chunks: readonly Buffer[], count: number): Buffer[] {
   const out: Buffer[] = [];
   let skip = count;
   for (const chunk of chunks) {

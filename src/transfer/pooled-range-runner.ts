@@ -18,7 +18,7 @@ import type { RangeHooks, RangeOutcome, RangeRunner, RangeSpec } from './range-r
 
 /** Where the workers put the bytes. */
 export type PooledOutput =
-  | { kind: 'file'; fd: number }
+  | Extract<RangeOutput, { kind: 'file' }>
   /** Each batch is given to `deliver` on the main thread, in order within its range. */
   | { kind: 'port'; deliver: (index: number, position: number, data: Buffer) => void };
 
@@ -57,7 +57,7 @@ export class PooledRangeRunner implements RangeRunner {
 
   async #run(spec: RangeSpec, hooks: RangeHooks, signal: AbortSignal, refuse: (error: unknown) => void): Promise<RangeOutcome> {
     const settings = this.#settings;
-    const output: RangeOutput = this.#output.kind === 'file' ? { kind: 'file', fd: this.#output.fd } : { kind: 'port' };
+    const output: RangeOutput = this.#output.kind === 'file' ? this.#output : { kind: 'port' };
     // What earlier tasks of this range stored: a continuation starts after it and its CRC is chained on.
     let written = 0;
     let crc32c = 0;
