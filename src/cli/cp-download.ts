@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { Crc32cHasher } from '../checksum/crc32c.js';
 import { SourceChangedError } from '../errors.js';
 import { DestinationLock } from '../transfer/destination-lock.js';
-import { PARTIAL_SUFFIX, resolveDestination } from '../transfer/file-sink.js';
+import { resolveDestination } from '../transfer/file-sink.js';
+import { PARTIAL_SUFFIX } from '../transfer/side-files.js';
 import {
   DownloadJournal,
   downloadJournalPath,

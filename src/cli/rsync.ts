@@ -3,6 +3,7 @@
  * and a gs:// prefix (or two prefixes). Identical objects are skipped — by size and time (rsync's quick check)
  * or, with `--checksum`, by size and CRC32C — so re-running an interrupted sync sends only the rest.
  */
+import { InvalidArgumentError } from '../errors.js';
 import { booleanFlag, type CommandSpec } from './args.js';
 import { CONNECTION_FLAGS, OUTPUT_FLAGS, outputMode } from './cloud-flags.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
@@ -15,14 +16,14 @@ import { MANY_FLAGS, manyOptionsFrom, perObjectConcurrency } from './transfer-fl
 
 export const RSYNC_SPEC: CommandSpec = {
   command: 'gcs-transfer rsync',
-  usage: ['gcs-transfer rsync [options] DIR gs://BUCKET/PREFIX', 'gcs-transfer rsync [options] gs://BUCKET/PREFIX DIR|gs://BUCKET/PREFIX'],
+  usage: ['gcs-transfer rsync -r [options] DIR gs://BUCKET/PREFIX', 'gcs-transfer rsync -r [options] gs://BUCKET/PREFIX DIR|gs://BUCKET/PREFIX'],
   summary: [
     'Makes DST hold what SRC holds, one way, through the whole tree. Objects already identical are skipped: same',
     'size and DST not older than SRC, or with --checksum same size and CRC32C. --delete then removes what SRC lacks',
     '(never after a failed transfer). Re-running an interrupted rsync transfers only what is still missing.',
   ].join('\n'),
   flags: {
-    recursive: { type: 'boolean', short: 'r', description: 'Descend into subdirectories (always on; accepted for gcloud compatibility)' },
+    recursive: { type: 'boolean', short: 'r', description: 'Sync the whole tree under SRC and DST (required: see below)' },
     checksum: { type: 'boolean', description: 'Compare size and CRC32C (reads local files) instead of size and time' },
     delete: { type: 'boolean', description: 'Delete what DST has and SRC lacks' },
     'dry-run': { type: 'boolean', short: 'n', description: 'Report what would be copied or deleted; change nothing' },
@@ -36,6 +37,10 @@ export const RSYNC_SPEC: CommandSpec = {
   },
   positionals: { min: 2, max: 2 },
   epilogue: [
+    '-r is required: gcs-transfer always syncs whole trees, while `gcloud storage rsync` without -r syncs only the',
+    'top level (and its --delete-unmatched-destination-objects deletes only there), so running without -r is',
+    'refused rather than silently doing more than that command line would elsewhere.',
+    '',
     'Examples:',
     '  gcs-transfer rsync -r ./site gs://my-bucket/site',
     '  gcs-transfer rsync -r --checksum --delete gs://my-bucket/models/v3 ./models',
@@ -51,6 +56,11 @@ export function runRsync(argv: readonly string[], io: CliIo): Promise<number> {
     argv,
     io,
     async (tm, parsed) => {
+      if (!booleanFlag(parsed, 'recursive')) {
+        throw new InvalidArgumentError(
+          'rsync needs -r: gcs-transfer syncs the whole tree under SRC and DST (a top-level-only sync, what `gcloud storage rsync` does without -r, is not supported)',
+        );
+      }
       const output = outputMode(parsed);
       const dryRun = booleanFlag(parsed, 'dry-run');
       const progress = new ManyProgressRenderer(io.stderr, output.quiet || output.json ? 'none' : undefined);

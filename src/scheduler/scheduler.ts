@@ -18,6 +18,11 @@ export interface SchedulerStats {
   requests: AdaptiveLimitStats;
   /** Bytes reserved by tasks now. */
   bufferedBytes: number;
+  /**
+   * Worker threads running now: they start with the first task that needs them (download ranges of objects
+   * not known to be small, upload parts) and stop after 30 s without one.
+   */
+  workerThreads: number;
 }
 
 export class Scheduler {
@@ -38,7 +43,8 @@ export class Scheduler {
     return this.#bytes;
   }
 
-  get stats(): SchedulerStats {
+  /** The scheduler's own figures; its owner adds the worker threads it runs. */
+  get stats(): Omit<SchedulerStats, 'workerThreads'> {
     return { requests: this.#requests.stats, bufferedBytes: this.#bytes.used };
   }
 }

@@ -9,7 +9,7 @@ import { DataCorruption, InvalidArgumentError, InvalidResponse, LocalIOError } f
 import { abortErrorFor, linkedController } from '../util/abort.js';
 import { DownloadJob, checkDownloadResume, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
 import { DestinationLock } from './destination-lock.js';
-import { FileSink, resolveDestination } from './file-sink.js';
+import { FileSink, inspectDestination } from './file-sink.js';
 import type { ObjectRef } from './object-ref.js';
 import { decompressesOnDownload } from './stored-encoding.js';
 import {
@@ -42,16 +42,17 @@ export async function downloadFile(
   if (lock !== undefined && !(lock instanceof DestinationLock)) {
     throw new InvalidArgumentError('Expected `destinationLock` to be a DestinationLock from DestinationLock.acquire()');
   }
-  const dest = await resolveDestination(destPath);
+  const { path: dest, finalMode } = await inspectDestination(destPath);
   if (lock !== undefined && lock.dest !== dest) {
     throw new InvalidArgumentError(`\`destinationLock\` locks ${lock.dest}, not the destination ${dest}`);
   }
   const progress = new ProgressTracker(settings.onProgress);
-  const sink = await openSink(dest, options.resume !== undefined, lock);
+  const sink = await openSink(dest, options.resume !== undefined, lock, finalMode);
   const target: DownloadTarget = {
     open: async () => undefined,
     close: () => undefined,
-    sized: (size) => sink.truncate(size),
+    // A new partial file that the first request fills whole needs no sizing (one call less per small file).
+    sized: (size) => (options.resume === undefined && size <= settings.chunkSize ? Promise.resolve() : sink.truncate(size)),
   };
   const { controller, dispose } = linkedController(settings.signal);
   let encoding: string | undefined;
@@ -107,9 +108,9 @@ async function decompressInto(sink: FileSink, result: DownloadResult): Promise<n
   }
 }
 
-async function openSink(dest: string, resume: boolean, lock: DestinationLock | undefined): Promise<FileSink> {
+async function openSink(dest: string, resume: boolean, lock: DestinationLock | undefined, finalMode: number): Promise<FileSink> {
   try {
-    return await FileSink.open(dest, { resume, ...(lock ? { lock } : {}) });
+    return await FileSink.open(dest, { resume, finalMode, ...(lock ? { lock } : {}) });
   } catch (error) {
     if (resume && error instanceof LocalIOError && error.errno === 'ENOENT' && error.path.endsWith('.partial')) {
       throw new InvalidArgumentError(`Cannot \`resume\`: ${error.path} does not exist (start the download afresh)`, { cause: error });

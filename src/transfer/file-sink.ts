@@ -12,7 +12,7 @@
  * - the final file gets the mode a new file gets from the umask (as `cp` and `curl -o` do), or keeps the mode
  *   of the file it replaces; a destination that is a symbolic link has its target written, as `cp` does.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -20,12 +20,8 @@ import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidStateError, LocalIOError, localIOError } from '../errors.js';
 import { DestinationLock } from './destination-lock.js';
-
-/** Suffix of the file a download writes into before it is verified. */
-export const PARTIAL_SUFFIX = '.gcs-transfer.partial';
-
-/** Suffix of the decompressed file, written beside the partial file before it is renamed onto the destination. */
-const DECODED_SUFFIX = '.gcs-transfer.decoded';
+import { syncDirectory } from './directory-sync.js';
+import { DECODED_SUFFIX, PARTIAL_SUFFIX } from './side-files.js';
 
 /** Owner read/write only: the partial file may hold private data and a journal may sit beside it. */
 const PARTIAL_MODE = 0o600;
@@ -41,6 +37,12 @@ export interface FileSinkOptions {
    * stays held after commit or discard. @default the sink takes its own lock and releases it when done
    */
   lock?: DestinationLock;
+  /**
+   * The mode the finished file gets, when the caller already looked at the destination (see
+   * {@link inspectDestination}); saves a `stat` per file. @default looked up at commit: the replaced file's
+   * mode, else the umask's
+   */
+  finalMode?: number;
 }
 
 export class FileSink {
@@ -48,10 +50,12 @@ export class FileSink {
   readonly #partialPath: string;
   readonly #lock: DestinationLock;
   readonly #ownsLock: boolean;
+  readonly #finalMode: number | undefined;
   #handle: FileHandle | undefined;
 
-  private constructor(dest: string, handle: FileHandle, lock: DestinationLock, ownsLock: boolean) {
+  private constructor(dest: string, handle: FileHandle, lock: DestinationLock, ownsLock: boolean, mode: number | undefined) {
     this.#dest = dest;
+    this.#finalMode = mode;
     this.#partialPath = dest + PARTIAL_SUFFIX;
     this.#handle = handle;
     this.#lock = lock;
@@ -66,14 +70,14 @@ export class FileSink {
    *   cannot be created, or a file that gcs-transfer did not create is in its way.
    */
   static async open(dest: string, options: FileSinkOptions = {}): Promise<FileSink> {
-    const lock = options.lock ?? (await DestinationLock.acquire(dest));
+    const lock = options.lock ?? (await DestinationLock.acquire(dest, { partialIntent: !options.resume }));
     const ownsLock = options.lock === undefined;
     const partial = dest + PARTIAL_SUFFIX;
     try {
       if (!lock.held || lock.dest !== dest) throw new InvalidStateError(`The lock given for ${dest} is not held on it`);
       await lock.notePartial(true);
       const handle = options.resume ? await openExisting(partial) : await createPartial(partial, lock);
-      return new FileSink(dest, handle, lock, ownsLock);
+      return new FileSink(dest, handle, lock, ownsLock, options.finalMode);
     } catch (error) {
       if (ownsLock) await lock.release({ keepPartial: true }).catch(() => undefined);
       throw error;
@@ -123,7 +127,7 @@ export class FileSink {
   async commit(): Promise<void> {
     const handle = this.#requireOpen();
     try {
-      await handle.chmod(await finalMode(this.#dest));
+      await handle.chmod(this.#finalMode ?? (await finalMode(this.#dest)));
       await handle.sync();
     } catch (error) {
       throw localIOError(error, this.#partialPath, 'fsync');
@@ -135,9 +139,18 @@ export class FileSink {
     } catch (error) {
       throw localIOError(error, this.#dest, 'rename', 'Cannot move the verified download onto');
     }
-    await this.#lock.notePartial(false).catch(() => undefined);
+    await this.#settled();
+  }
+
+  /**
+   * After the partial file is gone: the rename made durable, and the lock let go (which removes its record,
+   * so the record need not first be rewritten to say there is no partial file) or, when it is the caller's,
+   * told that the partial file is gone.
+   */
+  async #settled(): Promise<void> {
     await syncDirectory(dirname(this.#dest));
     if (this.#ownsLock) await this.#lock.release();
+    else await this.#lock.notePartial(false).catch(() => undefined);
   }
 
   /**
@@ -168,7 +181,7 @@ export class FileSink {
           bytes += chunk.byteLength;
         }
       });
-      await output.chmod(await finalMode(this.#dest));
+      await output.chmod(this.#finalMode ?? (await finalMode(this.#dest)));
       await output.sync();
     } catch (error) {
       await output.close().catch(() => undefined);
@@ -185,9 +198,7 @@ export class FileSink {
     await handle.close();
     this.#handle = undefined;
     await unlink(this.#partialPath).catch(() => undefined);
-    await this.#lock.notePartial(false).catch(() => undefined);
-    await syncDirectory(dirname(this.#dest));
-    if (this.#ownsLock) await this.#lock.release();
+    await this.#settled();
     return bytes;
   }
 
@@ -220,10 +231,18 @@ export class FileSink {
  * @throws LocalIOError for a link loop or an unreadable link.
  */
 export async function resolveDestination(path: string): Promise<string> {
+  return (await inspectDestination(path)).path;
+}
+
+/**
+ * {@link resolveDestination}, and the mode the finished download should get (the file it replaces keeps its
+ * mode, a new file gets the umask's), from the same `lstat`.
+ */
+export async function inspectDestination(path: string): Promise<{ path: string; finalMode: number }> {
   let current = resolve(path);
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
     const info = await lstat(current).catch(() => undefined);
-    if (!info?.isSymbolicLink()) return current;
+    if (!info?.isSymbolicLink()) return { path: current, finalMode: modeReplacing(info) };
     const target = await readlink(current).catch((error: unknown) => {
       throw localIOError(error, current, 'readlink');
     });
@@ -274,7 +293,10 @@ async function createPartial(partial: string, lock: DestinationLock): Promise<Fi
  * the umask's default for a new file, `0666 & ~umask`, as `cp` and `curl -o` create files.
  */
 async function finalMode(dest: string): Promise<number> {
-  const existing = await stat(dest).catch(() => undefined);
+  return modeReplacing(await stat(dest).catch(() => undefined));
+}
+
+function modeReplacing(existing: Stats | undefined): number {
   if (existing?.isFile()) return existing.mode & 0o7777;
   return 0o666 & ~currentUmask();
 }
@@ -285,22 +307,6 @@ async function finalMode(dest: string): Promise<number> {
  */
 function currentUmask(): number {
   return process.umask();
-}
-
-/**
- * Makes a rename in `path` durable (fsync of the directory). Some platforms and file systems cannot open or
- * sync a directory; that is not an error: the rename is still atomic, only less durable across power loss.
- */
-export async function syncDirectory(path: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, 'r');
-    await handle.sync();
-  } catch {
-    // Best effort (see above): the data itself was synced before the rename.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }
 
 /**

@@ -14,7 +14,7 @@
 import { stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { throwIfAborted } from '../util/abort.js';
-import { PARTIAL_SUFFIX } from './file-sink.js';
+import { PARTIAL_SUFFIX } from './side-files.js';
 import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
 import { fileRangeCrc32c } from './journal-verify.js';
 import type { CompletedRange, DownloadCheckpoint } from './options.js';

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { syncDirectory } from './file-sink.js';
+import { syncDirectory } from './directory-sync.js';
 
 /** Owner read/write only. */
 export const JOURNAL_FILE_MODE = 0o600;

@@ -250,6 +250,14 @@ export interface TransferUploadOptions extends TransferOptions {
   /** The object's `Content-Disposition` (e.g. `'attachment; filename="a.csv"'`). @default undefined */
   contentDisposition?: string;
   /**
+   * Write the object only if its current generation is this one; `0`: only if it does not exist yet (no-clobber).
+   * A single-request upload carries it to the service, which applies it atomically; an XML multipart upload
+   * takes no precondition, so the engine checks it before the upload starts and again just before it
+   * completes (another writer in that last moment would be overwritten). Failing it rejects with
+   * PreconditionFailed (`ERR_GCS_PRECONDITION_FAILED`). @default no precondition
+   */
+  ifGenerationMatch?: number | string;
+  /**
    * The object's `Content-Encoding`, for bytes already encoded (e.g. `'gzip'` for a `.gz` file served
    * decompressed). Nothing is compressed for you. @default undefined
    */

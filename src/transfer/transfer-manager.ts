@@ -9,7 +9,7 @@ import type { AuthProvider } from '../transport/auth.js';
 import { authProviderFor, createTransport } from '../transport/create-transport.js';
 import { GcsEndpoint } from '../transport/endpoint.js';
 import type { Transport } from '../transport/transport.js';
-import type { DownloadContext } from './download-job.js';
+import { INLINE_DOWNLOAD_MAX_BYTES, type DownloadContext } from './download-job.js';
 import { downloadFile } from './file-download.js';
 import { parseObjectRef, type ObjectSource } from './object-ref.js';
 import {
@@ -112,7 +112,7 @@ export class TransferManager implements AsyncDisposable {
 
   /** What the manager-wide scheduler is doing: requests in flight, its current limit, throttling seen. */
   get schedulerStats(): SchedulerStats {
-    return this.#scheduler.stats;
+    return { ...this.#scheduler.stats, workerThreads: this.#pool.threads };
   }
 
   /**
@@ -263,14 +263,20 @@ export class TransferManager implements AsyncDisposable {
       endpoint: this.#endpoint,
       scheduler: this.#scheduler,
       defaults: this.#defaults,
-      downloadFile: (source, destPath, options) => this.downloadFile(source, destPath, options),
+      downloadFile: (source, destPath, options, knownSize) =>
+        this.#start(() => downloadFile(this.#downloadContext(knownSize), source, destPath, this.#defaults, this.#budgeted(options))),
       uploadFile: (srcPath, destination, options) => this.uploadFile(srcPath, destination, options),
     };
   }
 
-  /** Ranges run in the worker pool, unless the caller gave a transport of its own (it cannot cross threads). */
-  #downloadContext(): DownloadContext {
-    if (!this.#ownsTransport) return { transport: this.#transport, endpoint: this.#endpoint };
+  /**
+   * Ranges run in the worker pool, unless the caller gave a transport of its own (it cannot cross threads) or
+   * the object is known (from a listing) to be small enough that the hop to a worker would cost more than its
+   * bytes do on the main thread.
+   */
+  #downloadContext(knownSize?: number): DownloadContext {
+    const small = knownSize !== undefined && knownSize <= INLINE_DOWNLOAD_MAX_BYTES;
+    if (!this.#ownsTransport || small) return { transport: this.#transport, endpoint: this.#endpoint };
     return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool, auth: this.#auth, requests: this.#scheduler.requests };
   }
 

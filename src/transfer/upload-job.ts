@@ -16,6 +16,7 @@ import { MultipartUpload } from '../media/multipart-upload.js';
 import type { TaskSource } from '../pool/protocol.js';
 import { BufferPool } from './buffer-pool.js';
 import { chunkStream, type StreamPart } from './chunker.js';
+import { checkGenerationMatch, requireGeneration } from './generation-precondition.js';
 import { MultipartJob, type UploadContext } from './multipart-job.js';
 import { formatObjectRef, type ObjectRef } from './object-ref.js';
 import {
@@ -53,6 +54,8 @@ interface UploadSettings {
   keepOnFailure: boolean;
   onCheckpoint: TransferUploadOptions['onCheckpoint'];
   resume: TransferUploadOptions['resume'];
+  /** See generation-precondition.ts: the service's own check for one request, ours around a multipart upload. */
+  ifGenerationMatch: string | undefined;
 }
 
 /** Uploads the file at `srcPath` to `dest`. */
@@ -78,6 +81,8 @@ export async function uploadFile(
     }
     const plan = planUpload(size, resume?.partSize ?? transfer.chunkSize);
     progress.setTotals({ bytes: size, parts: plan.partCount });
+    // Before anything is sent (a refused upload sends no part); checked again before completing.
+    await precondition(context, dest, settings);
     const job = newJob(context, dest, path, settings, progress, resume?.uploadId);
     try {
       if (resume) {
@@ -90,6 +95,7 @@ export async function uploadFile(
         (partNumber, signal) => job.sendPart(partNumber, { kind: 'file', path, ...partRange(plan, partNumber) }, signal),
         { concurrency: transfer.concurrency, ...(transfer.signal ? { signal: transfer.signal } : {}) },
       );
+      await precondition(context, dest, settings);
       const outcome = await job.finalize(plan.partCount);
       progress.finish();
       return multipartResult(dest, size, plan.partCount, job, outcome, progress);
@@ -134,6 +140,7 @@ export async function uploadStream(
       const { buffer, length } = first.value;
       return await uploadSingle(context, dest, new Uint8Array(buffer, 0, length), settings, progress);
     }
+    await precondition(context, dest, settings);
     const job = newJob(context, dest, '', settings, progress, undefined, (buffer) => buffers.release(buffer));
     let partCount = 0;
     let bytes = 0;
@@ -148,6 +155,7 @@ export async function uploadStream(
         (part, signal) => job.sendPart(part.partNumber, bufferSource(part), signal),
         { concurrency: transfer.concurrency, ...(transfer.signal ? { signal: transfer.signal } : {}) },
       );
+      await precondition(context, dest, settings);
       const outcome = await job.finalize(partCount);
       progress.finish();
       return multipartResult(dest, bytes, partCount, job, outcome, progress);
@@ -170,7 +178,8 @@ async function uploadSingle(
 ): Promise<UploadResult> {
   const { transfer } = settings;
   progress.setTotals({ bytes: data.byteLength, parts: 1 });
-  const upload = new MultipartUpload(context.endpoint.uploadUrl(dest.bucket, 'multipart'), {
+  const ifGenerationMatch = settings.ifGenerationMatch;
+  const upload = new MultipartUpload(context.endpoint.uploadUrl(dest.bucket, 'multipart', ifGenerationMatch === undefined ? {} : { ifGenerationMatch }), {
     checksum: transfer.checksum ? 'crc32c' : null,
   });
   upload.retryStrategy = transfer.retry;
@@ -350,5 +359,13 @@ function resolveUpload(defaults: TransferDefaults, options: TransferUploadOption
     keepOnFailure: options.keepOnFailure ?? false,
     onCheckpoint: options.onCheckpoint,
     resume,
+    ifGenerationMatch: checkGenerationMatch(options.ifGenerationMatch),
   };
+}
+
+/** A multipart upload's own check of `ifGenerationMatch` (XML multipart uploads take no precondition). */
+async function precondition(context: UploadContext, dest: ObjectRef, settings: UploadSettings): Promise<void> {
+  if (settings.ifGenerationMatch === undefined) return;
+  const { transfer } = settings;
+  await requireGeneration({ transport: context.transport, endpoint: context.endpoint, retry: transfer.retry }, dest, settings.ifGenerationMatch, transfer.signal);
 }

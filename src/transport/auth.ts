@@ -2,7 +2,7 @@
  * Where request credentials come from. The transport asks an {@link AuthProvider} for headers before each
  * request (providers cache, so this is cheap) and once more, with `forceRefresh`, after a 401.
  */
-import { GoogleAuth, OAuth2Client } from 'google-auth-library';
+import type { GoogleAuth } from 'google-auth-library';
 import { InvalidArgumentError, NetworkError, NoCredentialsError, TimeoutError } from '../errors.js';
 import { redactText, redactUrl } from '../util/redact.js';
 import { mapTransportError } from './error-mapping.js';
@@ -79,7 +79,12 @@ export interface GoogleAuthProviderOptions {
  */
 export class GoogleAuthProvider implements AuthProvider {
   readonly scope: AuthScope;
-  readonly #auth: GoogleAuth;
+  readonly #given: GoogleAuth | undefined;
+  /**
+   * Made at the first token request: google-auth-library is loaded only then, so the worker threads (which are
+   * handed tokens, never ask for them) and anonymous emulator runs do not pay for loading it.
+   */
+  #auth: Promise<GoogleAuth> | undefined;
   /** The forced refresh in flight: a burst of 401s from parallel parts must cost one token request, not one each. */
   #refreshing: Promise<void> | undefined;
 
@@ -89,12 +94,20 @@ export class GoogleAuthProvider implements AuthProvider {
       throw new InvalidArgumentError(`Expected \`scope\` to be 'read-only' or 'read-write', got \`${String(scope)}\``);
     }
     this.scope = scope;
-    this.#auth = options.googleAuth ?? new GoogleAuth({ scopes: [SCOPES[scope]] });
+    this.#given = options.googleAuth;
+  }
+
+  #googleAuth(): Promise<GoogleAuth> {
+    this.#auth ??= this.#given
+      ? Promise.resolve(this.#given)
+      : import('google-auth-library').then(({ GoogleAuth }) => new GoogleAuth({ scopes: [SCOPES[this.scope]] }));
+    return this.#auth;
   }
 
   async getHeaders(url: string, options: AuthHeaderOptions = {}): Promise<Record<string, string>> {
     try {
-      const client = await this.#auth.getClient();
+      const client = await (await this.#googleAuth()).getClient();
+      const { OAuth2Client } = await import('google-auth-library');
       // OAuth2-based clients (user, service account, metadata server) expose a real refresh; others (external
       // accounts) keep their own cache and refresh when the token expires.
       if (options.forceRefresh && client instanceof OAuth2Client) {

@@ -176,6 +176,12 @@ describe('many objects: CLI', () => {
     assert.equal(await readFile(join(back, 'sub/f0.bin'), 'utf8'), 'changed');
     const downAgain = await cli('rsync', '-r', `${B}/mirror`, back);
     assert.match(downAgain.stderr, /Copied 0 objects .*4 skipped/);
+    // Without -r: refused (exit 2) before anything moves or is deleted, since gcloud would sync the top level only.
+    emulator.metrics.reset();
+    const flat = await cli('rsync', '--delete', src, `${B}/mirror`);
+    assert.equal(flat.code, 2, flat.stderr);
+    assert.match(flat.stderr, /rsync needs -r/);
+    assert.equal(Object.values(emulator.metrics.snapshot().requests).reduce((a, b) => a + b, 0), 0);
   });
 
   it('hostile object names fail alone, listed, with exit code 3', async () => {

@@ -35,7 +35,7 @@ describe('many objects: kill mid-job, then re-run', () => {
     const src = join(h.dir, 'up');
     await mkdir(src, { recursive: true });
     for (let i = 0; i < FILES; i++) await writeFile(join(src, `f${String(i).padStart(2, '0')}.bin`), seededBytes(SIZE, i));
-    const args = ['rsync', '--endpoint', h.emulator.url, '--objects', '2', src, 'gs://kill-rerun/up'];
+    const args = ['rsync', '-r', '--endpoint', h.emulator.url, '--objects', '2', src, 'gs://kill-rerun/up'];
     const run = startCli(args, { env: h.env });
     await h.killWhen(run, async () => (await objectCount('up/')) >= 4, 'four objects uploaded');
     const done = await objectCount('up/');

@@ -92,6 +92,35 @@ describe('many objects: library', () => {
     assert.deepEqual({ objects: third.objects, skipped: third.skipped }, { objects: 1, skipped: files.size - 1 });
   });
 
+  it('objects a listing shows to be small are fetched on the main thread; larger ones, and unlisted refs, in the worker pool', async () => {
+    const small = new Map<string, Buffer>();
+    for (let i = 0; i < 12; i++) {
+      const data = seededBytes(i === 0 ? 256 * KiB : 1 + i * 997, 400 + i);
+      small.set(`s${i}.bin`, data);
+      await h.emulator.putObject(BUCKET, `inline/s${i}.bin`, data);
+    }
+    // A manager of its own: its threads have not started yet.
+    const tm = h.manager({ chunkSize: 64 * KiB });
+    const dest = join(h.dir, 'inline');
+    const summary = await tm.downloadMany(`gs://${BUCKET}/inline/`, dest);
+    assert.deepEqual([summary.objects, summary.failed], [12, 0]);
+    for (const [name, data] of small) assert.ok((await readFile(join(dest, name))).equals(data), name);
+    assert.equal(tm.schedulerStats.workerThreads, 0, 'no worker thread started for small listed objects');
+
+    // Listed but over the threshold: its ranges go to the pool (and it is split: 300 KiB in 64 KiB ranges).
+    const big = seededBytes(300 * KiB, 499);
+    await h.emulator.putObject(BUCKET, 'pooled/big.bin', big);
+    await tm.downloadMany(`gs://${BUCKET}/pooled/`, join(h.dir, 'pooled'));
+    assert.ok((await readFile(join(h.dir, 'pooled', 'big.bin'))).equals(big));
+    assert.ok(tm.schedulerStats.workerThreads > 0, 'the larger object started the pool');
+
+    // Refs without a listing: the size is unknown, so they take the pool's path (and still arrive whole).
+    const viaPool = h.manager({ chunkSize: 64 * KiB });
+    await viaPool.downloadMany([`gs://${BUCKET}/inline/s3.bin`], join(h.dir, 'refs'));
+    assert.ok((await readFile(join(h.dir, 'refs', 's3.bin'))).equals(small.get('s3.bin') as Buffer));
+    assert.ok(viaPool.schedulerStats.workerThreads > 0);
+  });
+
   it('downloads a wildcard relative to the directory holding the first wildcard', async () => {
     const tm = h.manager();
     const dest = join(h.dir, 'wild');

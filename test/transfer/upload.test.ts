@@ -107,6 +107,47 @@ test('singleRequestThreshold decides between one request and a multipart upload'
   assert.equal(requests['mpu-initiate'], 1);
 });
 
+test('ifGenerationMatch: 0 writes only a new object — atomically in one request, checked before and after the parts of a multipart upload', async () => {
+  const path = join(h.dir, 'noclobber');
+  const data = await writeSeededFile(path, 2 * PART + 3, 450);
+  const theirs = Buffer.from('written by someone else');
+  await h.emulator.putObject('upl', 'taken-small', theirs);
+  await h.emulator.putObject('upl', 'taken-big', theirs);
+  h.emulator.metrics.reset();
+
+  // One request: the service applies the precondition itself.
+  await assert.rejects(tm.uploadFile(path, 'gs://upl/taken-small', { ifGenerationMatch: 0, singleRequestThreshold: 3 * PART }), { code: 'ERR_GCS_PRECONDITION_FAILED' });
+  // Multipart: refused before a single part is sent.
+  await assert.rejects(tm.uploadFile(path, 'gs://upl/taken-big', { ifGenerationMatch: '0' }), { code: 'ERR_GCS_PRECONDITION_FAILED', message: /only if it does not exist/ });
+  assert.equal(h.emulator.metrics.snapshot().requests['mpu-initiate'], 0);
+  assert.ok((await objectBytes(h.emulator, 'upl', 'taken-small')).equals(theirs));
+  assert.ok((await objectBytes(h.emulator, 'upl', 'taken-big')).equals(theirs));
+
+  // Another writer creates the object while the parts are on their way: the upload is cancelled, theirs stays.
+  let raced = false;
+  const racing = tm.uploadFile(path, 'gs://upl/raced', {
+    ifGenerationMatch: 0,
+    onCheckpoint: (event) => {
+      if (event.type !== 'part' || raced) return;
+      raced = true;
+      void h.emulator.putObject('upl', 'raced', theirs);
+    },
+  });
+  await assert.rejects(racing, (error: Error & { code?: string; cleanup?: string; cause?: { code?: string } }) => {
+    assert.equal(error.code, 'ERR_GCS_MPU_FAILED');
+    assert.equal(error.cause?.code, 'ERR_GCS_PRECONDITION_FAILED');
+    assert.equal(error.cleanup, 'aborted');
+    return true;
+  });
+  assert.ok((await objectBytes(h.emulator, 'upl', 'raced')).equals(theirs));
+
+  // Free names are written, both ways.
+  assert.equal((await tm.uploadFile(path, 'gs://upl/free-small', { ifGenerationMatch: 0, singleRequestThreshold: 3 * PART })).method, 'single');
+  assert.equal((await tm.uploadFile(path, 'gs://upl/free-big', { ifGenerationMatch: 0 })).method, 'multipart');
+  assert.ok((await objectBytes(h.emulator, 'upl', 'free-big')).equals(data));
+  await assert.rejects(tm.uploadFile(path, 'gs://upl/x', { ifGenerationMatch: 'latest' }), { code: 'ERR_GCS_INVALID_ARG', message: /ifGenerationMatch/ });
+});
+
 test('progress and checkpoints of a multipart upload', async () => {
   const path = join(h.dir, 'progress');
   const data = await writeSeededFile(path, 4 * PART + 9, 500);

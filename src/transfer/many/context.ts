@@ -20,6 +20,7 @@ export interface ManyContext {
   endpoint: GcsEndpoint;
   scheduler: Scheduler;
   defaults: TransferDefaults;
-  downloadFile(source: ObjectRef, destPath: string, options: TransferDownloadOptions): Promise<DownloadResult>;
+  /** `knownSize`: the object's size from a listing, when there was one (small objects skip the worker pool). */
+  downloadFile(source: ObjectRef, destPath: string, options: TransferDownloadOptions, knownSize?: number): Promise<DownloadResult>;
   uploadFile(srcPath: string, destination: ObjectRef, options: TransferUploadOptions): Promise<UploadResult>;
 }

@@ -112,7 +112,8 @@ export async function downloadOne(
   const { object } = match;
   await tree.prepareParent(path, object.name);
   try {
-    const result = await context.downloadFile({ bucket: object.bucket, name: object.name }, path, transferOptions(options, tools));
+    const known = match.unresolved ? undefined : object.size;
+    const result = await context.downloadFile({ bucket: object.bucket, name: object.name }, path, transferOptions(options, tools), known);
     return { status: 'done', bytes: result.bytes };
   } catch (error) {
     throw tree.conflictError(path, object.name, error) ?? error;

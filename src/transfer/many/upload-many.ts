@@ -4,6 +4,7 @@
  * with the Content-Type taken from the extension unless given.
  */
 import { stat } from 'node:fs/promises';
+import { MultipartUploadError, PreconditionFailed } from '../../errors.js';
 import type { TransferUploadOptions } from '../options.js';
 import { formatObjectRef, parseObjectRef, type ObjectRef } from '../object-ref.js';
 import type { ManyContext } from './context.js';
@@ -79,9 +80,19 @@ export async function uploadOne(
       ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
       ...(options.contentDisposition ? { contentDisposition: options.contentDisposition } : {}),
       ...(options.contentEncoding ? { contentEncoding: options.contentEncoding } : {}),
+      // The check above saves sending bytes; this closes the gap between it and the write (see uploadFile).
+      ...(options.skipExisting ? { ifGenerationMatch: 0 } : {}),
     });
     return { status: 'done', bytes: result.bytes };
+  } catch (error) {
+    if (options.skipExisting && isPreconditionFailure(error)) return { status: 'skipped', reason: 'exists' };
+    throw error;
   } finally {
     release();
   }
+}
+
+/** The no-clobber precondition failed: directly (one request, or before a multipart upload started) or at completion. */
+function isPreconditionFailure(error: unknown): boolean {
+  return error instanceof PreconditionFailed || (error instanceof MultipartUploadError && error.cause instanceof PreconditionFailed);
 }
