@@ -5,13 +5,14 @@
  * incomplete", and any other 3xx is a protocol surprise the core must see).
  */
 import { Readable } from 'node:stream';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from '../constants.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
 import { redactUrl } from '../util/redact.js';
 import { NoAuthProvider, canSendCredentials, type AuthProvider } from './auth.js';
 import { mapTransportError } from './error-mapping.js';
+import { Agent, EnvHttpProxyAgent } from './undici-agents.js';
 import {
   dumpBody,
   type HttpRequest,
@@ -132,7 +133,7 @@ export class UndiciTransport implements Transport {
   readonly #keepAliveTimeoutMs: number;
   readonly #external: Dispatcher | undefined;
   /** One Agent per connect timeout in use: undici fixes the connect timeout per Agent, not per request. */
-  readonly #agents = new Map<number, Agent | EnvHttpProxyAgent>();
+  readonly #agents = new Map<number, Dispatcher>();
   #closed = false;
 
   constructor(options: UndiciTransportOptions = {}) {
