@@ -5,6 +5,11 @@
  * does not grow with the object's size (a small object and a large one are measured the same way).
  *
  *   node --import tsx bench/memory.ts [--size 4GiB] [--small 512MiB] [--dir DIR] [--no-streams] [--json]
+ *   node --import tsx bench/memory.ts --many 1000 [--dir DIR] [--json]
+ *
+ * `--many N` measures the many-object calls instead: uploadMany of a directory of N 1 KiB files and downloadMany
+ * of their prefix, then the same with 10 × N, to show that peak memory does not grow with the number of objects
+ * (listings are read a page at a time, and only the objects in flight are held).
  *
  * Each transfer runs in a fresh child process (transpiled JavaScript, plain `node`, as the package ships), so the
  * kernel's peak-RSS counter (`getrusage`) covers exactly that transfer. Files are created under DIR (default: the
@@ -13,14 +18,14 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compiledTree } from './compiled-tree.js';
-import { writeSeededFile } from './data.js';
+import { seededBlocks, writeSeededFile } from './data.js';
 import { EmulatorProcess } from './emulator-process.js';
 import { maxRssMiB, RssSampler } from './measure.js';
 import { PROFILES } from './profiles.js';
@@ -29,7 +34,10 @@ import { formatSize, MiB, parseSize } from './units.js';
 /** The bound the README promises for file transfers with default options. */
 const FILE_BOUND_MIB = 300;
 
-type Mode = 'baseline' | 'upload-file' | 'download-file' | 'upload-stream' | 'download-stream';
+type Mode = 'baseline' | 'upload-file' | 'download-file' | 'upload-stream' | 'download-stream' | 'upload-many' | 'download-many';
+
+/** Size of each file of `--many`: small, so the count, not the bytes, is what varies. */
+const MANY_FILE_BYTES = 1024;
 
 interface ClientTask {
   mode: Mode;
@@ -76,6 +84,20 @@ async function runClient(task: ClientTask): Promise<void> {
       case 'upload-stream':
         ({ bytes, validated } = await tm.uploadStream(createReadStream(task.file, { highWaterMark: MiB }), task.object));
         break;
+      case 'upload-many': {
+        const summary = await tm.uploadMany(task.file, task.object);
+        if (summary.failed > 0) throw new Error(`uploadMany: ${summary.failed} objects failed`);
+        ({ bytes } = summary);
+        validated = true;
+        break;
+      }
+      case 'download-many': {
+        const summary = await tm.downloadMany(task.object, task.file);
+        if (summary.failed > 0) throw new Error(`downloadMany: ${summary.failed} objects failed`);
+        ({ bytes } = summary);
+        validated = true;
+        break;
+      }
       case 'download-stream': {
         const stream = tm.downloadToStream(task.object);
         await pipeline(stream, createWriteStream(task.file));
@@ -106,6 +128,7 @@ async function main(): Promise<void> {
       small: { type: 'string', default: '512MiB' },
       dir: { type: 'string' },
       'no-streams': { type: 'boolean', default: false },
+      many: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -122,7 +145,7 @@ async function main(): Promise<void> {
   const reports: (ClientReport & { size: number })[] = [];
   try {
     const client = async (task: Omit<ClientTask, 'endpoint'>, size: number): Promise<void> => {
-      log(`  ${task.mode} ${formatSize(size)} ...`);
+      log(`  ${task.mode} ${task.mode.endsWith('-many') ? `${size} objects` : formatSize(size)} ...`);
       const child = fork(entry, ['--client', JSON.stringify({ ...task, endpoint: emulator.url })], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -135,7 +158,21 @@ async function main(): Promise<void> {
     };
     log(`memory bench: client runs ${fromSource ? 'transpiled JavaScript (plain node)' : 'compiled JavaScript'}; emulator in its own process`);
     await client({ mode: 'baseline', object: '', file: '' }, 0);
-    for (const size of sizes) {
+    if (values.many !== undefined) {
+      const count = Number(values.many);
+      if (!Number.isSafeInteger(count) || count < 1 || count > 100_000) throw new Error(`--many: expected a number of objects from 1 to 100000, got ${values.many}`);
+      for (const objects of [count, 10 * count]) {
+        const source = join(work, `many-${objects}`);
+        log(`writing ${objects} files of ${MANY_FILE_BYTES} bytes ...`);
+        await writeManyFiles(source, objects);
+        const prefix = `gs://memory-bench/many-${objects}/`;
+        await client({ mode: 'upload-many', object: prefix, file: source }, objects);
+        await client({ mode: 'download-many', object: prefix, file: join(work, `many-copy-${objects}`) }, objects);
+        await rm(source, { recursive: true, force: true });
+        await rm(join(work, `many-copy-${objects}`), { recursive: true, force: true });
+      }
+    }
+    for (const size of values.many === undefined ? sizes : []) {
       const source = join(work, `source-${size}`);
       const copy = join(work, `copy-${size}`);
       log(`generating ${formatSize(size)} of seeded data ...`);
@@ -157,6 +194,14 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ boundMiB: FILE_BOUND_MIB, node: process.version, reports, parentPeakMiB: parentPeak }, null, 2));
     return;
   }
+  if (values.many !== undefined) {
+    console.log('\ncase              objects     peak RSS   sampled   objects/s');
+    for (const r of reports) {
+      const rate = r.size > 0 ? (r.size / (r.elapsedMs / 1000)).toFixed(0) : '-';
+      console.log(`${r.mode.padEnd(17)} ${String(r.size).padEnd(10)} ${r.maxRssMiB.toFixed(0).padStart(6)} MiB ${r.sampledMiB.toFixed(0).padStart(6)} MiB ${rate.padStart(10)}`);
+    }
+    return;
+  }
   console.log('\ncase              size        peak RSS   sampled   MiB/s   validated');
   for (const r of reports) {
     const rate = r.bytes > 0 ? (r.bytes / MiB / (r.elapsedMs / 1000)).toFixed(0) : '-';
@@ -166,5 +211,14 @@ async function main(): Promise<void> {
         .toFixed(0)
         .padStart(6)} MiB ${rate.padStart(7)}   ${(r.validated === undefined ? '-' : String(r.validated)).padEnd(5)}${verdict}`,
     );
+  }
+}
+
+/** `count` files of MANY_FILE_BYTES seeded bytes each, 1,000 to a subdirectory (as a dataset would be laid out). */
+async function writeManyFiles(root: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const dir = join(root, `d${Math.floor(i / 1000)}`);
+    if (i % 1000 === 0) await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `f${i}.bin`), Buffer.concat([...seededBlocks(MANY_FILE_BYTES, `many-${i}`)]));
   }
 }
