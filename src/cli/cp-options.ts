@@ -60,7 +60,7 @@ export const CP_SPEC: CommandSpec = {
     'max-retry-time': {
       type: 'string',
       value: 'DURATION',
-      description: 'Give up on a request after retrying transient failures for this long',
+      description: 'Retry budget of the whole transfer: all its requests share it (transient failures, throttling)',
       default: '10m',
     },
     'do-not-decompress': {
