@@ -208,9 +208,12 @@ export interface TransferDownloadOptions extends TransferOptions {
    */
   keepPartial?: boolean;
   /**
-   * `downloadFile` only: an object stored with `Content-Encoding: gzip` is fetched as stored (ranges, verified
-   * against the stored CRC32C) and then decompressed into `destPath`, as `gcloud storage cp` does. `false`
-   * keeps the stored, compressed bytes.
+   * An object stored with `Content-Encoding: gzip` is fetched as stored (parallel ranges, verified against the
+   * stored CRC32C) and decompressed locally, as `gcloud storage cp` does: `downloadFile` decompresses the
+   * verified file into `destPath`; `downloadToStream` decompresses on the way to the consumer (bytes arrive
+   * before the CRC32C is known, so, as for any stream, they are verified only at 'end'; a mismatch or a
+   * stored gzip that does not decode ends the stream with a typed error). `false` keeps the stored,
+   * compressed bytes. Objects stored as identity are unaffected.
    * @default true
    */
   decompress?: boolean;

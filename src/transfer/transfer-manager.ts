@@ -22,6 +22,7 @@ import {
   type TransferUploadOptions,
   type UploadResult,
 } from './options.js';
+import type { DownloadStream } from './download-stream.js';
 import { downloadToStream } from './stream-download.js';
 import { uploadFile, uploadStream } from './upload-job.js';
 import type { UploadContext } from './multipart-job.js';
@@ -131,9 +132,12 @@ export class TransferManager implements AsyncDisposable {
 
   /**
    * Downloads an object as an in-order stream (see {@link TransferDownloadOptions.readWindow} for its memory bound).
-   * The stream fails (emits 'error') with a typed error; the data is verified only when it ends.
+   * The stream fails (emits 'error') with a typed error; the data is verified only when it ends, and `result`
+   * then holds what a `downloadFile` would have returned. A gzip-stored object is verified as stored and
+   * decompressed on the way (`decompress: false` keeps the stored bytes); a CRC32C mismatch or a stored gzip
+   * that does not decode ends the stream with DataCorruption or InvalidResponse, never a short 'end'.
    */
-  downloadToStream(source: ObjectSource, options?: TransferDownloadOptions): Readable {
+  downloadToStream(source: ObjectSource, options?: TransferDownloadOptions): DownloadStream {
     this.#assertOpen();
     return downloadToStream(this.#downloadContext(), parseObjectRef(source), this.#defaults, this.#budgeted(options));
   }
