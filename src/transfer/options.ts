@@ -59,10 +59,13 @@ export interface TransferManagerOptions {
    */
   auth?: AuthOption;
   /**
-   * The transport for main-thread requests (initiate/complete/cancel, single-request uploads). Download ranges
-   * and upload parts run in the worker pool on the workers' own undici transport, authenticated with `auth`;
-   * with a transport of your own, download ranges run on the main thread through it instead (an object cannot
-   * be moved into a worker thread). A given transport is not closed by `close()`.
+   * The transport every request goes through. By default, main-thread requests (initiate/complete/cancel,
+   * single-request uploads, listings) use it, while download ranges and upload parts run in the worker pool on
+   * the workers' own undici transport, authenticated with `auth`. With a transport of your own, download ranges
+   * and upload parts run on the main thread through it instead, so that every request reaches it (a JavaScript
+   * object cannot be moved into a worker thread): same checks, retries, progress and checkpoints, but the
+   * hashing and body handling then share the main thread's CPU. It must add its own credentials (`auth` is not
+   * applied to it), and it is not closed by `close()`.
    * @default an UndiciTransport built from `endpoint`, `auth` and `timeout`
    */
   transport?: Transport;

@@ -144,7 +144,7 @@ export class TransferManager implements AsyncDisposable {
 
   /**
    * Uploads a file: one request up to `singleRequestThreshold`, otherwise an XML multipart upload whose parts
-   * are read and sent by the worker pool. A failed multipart upload is cancelled (or kept with
+   * are read and sent by the worker pool (on the main thread, through it, for a manager given a `transport`). A failed multipart upload is cancelled (or kept with
    * `keepOnFailure`) and the call rejects with MultipartUploadError. XML multipart uploads do not support
    * generation preconditions, so an existing object is overwritten.
    */
@@ -278,7 +278,9 @@ export class TransferManager implements AsyncDisposable {
     return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool, auth: this.#auth, requests: this.#scheduler.requests };
   }
 
+  /** Parts run in the worker pool, unless the caller gave a transport of its own (as for download ranges). */
   #uploadContext(): UploadContext {
+    if (!this.#ownsTransport) return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool };
     return { transport: this.#transport, endpoint: this.#endpoint, auth: this.#auth, pool: this.#pool, requests: this.#scheduler.requests };
   }
 }
