@@ -130,11 +130,17 @@ export class DecodingStream extends Readable implements DownloadStream {
       this.destroy(notGzipError(this.#options.label, zlib, error, { verified: false }));
       return;
     }
+    const report = (): void => {
+      this.destroy(notGzipError(this.#options.label, zlib, error, { verified: this.#verified?.validated === true }));
+    };
+    // A gzip cut short fails only at its end, when every stored byte is in (and verified) already.
+    if (this.#stored.readableEnded) {
+      report();
+      return;
+    }
     // Drained, not delivered: the rest is fetched only so its CRC32C tells whose fault the bad gzip is. A
     // mismatch arrives as the stored stream's error (DataCorruption) and wins.
-    this.#stored.once('end', () => {
-      this.destroy(notGzipError(this.#options.label, zlib, error, { verified: this.#verified?.validated === true }));
-    });
+    this.#stored.once('end', report);
     this.#stored.resume();
   }
 }

@@ -128,6 +128,11 @@ test('downloadToStream: a gzip-stored object that is not gzip ends the stream wi
   assert.equal(delivered, 0, 'nothing that failed to decode reached the consumer');
   await assert.rejects(stream.result, { code: 'ERR_GCS_INVALID_RESPONSE' });
   assert.equal(h.emulator.metrics.snapshot().bytesOut, liar.length, 'the rest was fetched only to verify it');
+  // A gzip cut short decodes until its end: the failure comes after the last stored byte, still typed.
+  const text = hexText(MiB, 9);
+  await h.emulator.putObject('gzipped', 'cut.gz', gzipSync(text).subarray(0, -6), { contentEncoding: 'gzip' });
+  const cut = tm.downloadToStream('gs://gzipped/cut.gz');
+  await assert.rejects(readAll(cut), { code: 'ERR_GCS_INVALID_RESPONSE', message: /\(verified\) bytes are not valid gzip/ });
   // Without checksums nothing could tell the transfer from the object: it stops at once and says so.
   const unchecked = tm.downloadToStream('gs://gzipped/liar-stream.gz', { checksum: false });
   await assert.rejects(readAll(unchecked), { code: 'ERR_GCS_INVALID_RESPONSE', message: /not verified/ });
