@@ -15,7 +15,7 @@
  */
 import { Readable } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import { AbortError } from '../errors.js';
+import { AbortError, InvalidStateError } from '../errors.js';
 import type { DownloadResult } from './options.js';
 import type { OrderedStream } from './ordered-stream.js';
 import { notGzipError, zlibErrorCode } from './stored-encoding.js';
@@ -112,7 +112,7 @@ export class DecodingStream extends Readable implements DownloadStream {
     const verified = this.#verified;
     if (verified === undefined) {
       // Cannot happen: the stored stream ends only after the job's result was settled.
-      this.destroy(new AbortError('The download stream ended before the download was verified'));
+      this.destroy(new InvalidStateError('The download stream ended before the download was verified'));
       return;
     }
     this.#resolve(
