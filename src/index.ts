@@ -112,6 +112,7 @@ export type {
   UploadCheckpoint,
   UploadResult,
 } from './transfer/options.js';
+export type { DownloadStream } from './transfer/download-stream.js';
 export type { ProgressCallback, ProgressSnapshot } from './transfer/progress.js';
 export { formatObjectRef, parseObjectRef } from './transfer/object-ref.js';
 export type { ObjectRef, ObjectSource } from './transfer/object-ref.js';

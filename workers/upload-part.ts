@@ -1,12 +1,11 @@
 /**
- * Worker handler: one part of an XML multipart upload. The worker reads its own byte range of the file (or
- * takes the transferred buffer), computes the CRC32C, PUTs the part with `x-goog-hash` under the task's retry
- * settings, and returns `{ etag, crc32c, size }`, or the failure as data.
+ * Worker handler: one part of an XML multipart upload, sent with the attempt the main thread's inline runner
+ * uses too (`putPart`): on the thread's own transport, with the task's retry numbers, the progress and retries
+ * reported over the task's port, and the result `{ etag, crc32c, size }` (or the failure) returned as data.
  */
-import { XMLMPUPart } from '../src/media/xml-mpu-part.js';
-import type { UploadPartTask, UploadPartValue } from '../src/pool/protocol.js';
-import { ProgressTransport } from './progress-transport.js';
-import { TaskChannel, cancelledReply, claimTask, bufferBytes, replyTo, workerTransport } from './worker-context.js';
+import type { UploadPartTask } from '../src/pool/protocol.js';
+import { putPart } from '../src/transfer/part-upload.js';
+import { TaskChannel, cancelledReply, claimTask, replyTo, workerTransport } from './worker-context.js';
 
 export async function uploadPart(task: UploadPartTask): Promise<unknown> {
   if (!claimTask(task.state)) {
@@ -15,24 +14,23 @@ export async function uploadPart(task: UploadPartTask): Promise<unknown> {
   }
   const channel = new TaskChannel(task.port);
   try {
-    return await replyTo(task.source, async (): Promise<UploadPartValue> => {
-      const { source } = task;
-      const data = bufferBytes(source);
-      const [filename, start, end] =
-        source.kind === 'file' ? [source.path, source.start, source.end] : [null, 0, source.length];
-      const part = new XMLMPUPart(task.uploadUrl, task.uploadId, filename, start, end, task.partNumber, {
-        headers: task.headers,
-        checksum: task.checksum,
-        ...(data ? { data } : {}),
-      });
-      part.retryStrategy = channel.retryStrategy(task.retry);
-      const transport = new ProgressTransport(workerTransport(), (attempt, bytes) => channel.progress(attempt, bytes));
-      const uploaded = await part.upload(transport, {
-        signal: channel.signal,
-        ...(task.timeout ? { timeout: task.timeout } : {}),
-      });
-      return { partNumber: uploaded.partNumber, etag: uploaded.etag, crc32c: uploaded.crc32c, size: uploaded.size };
-    });
+    return await replyTo(task.source, () =>
+      putPart(
+        workerTransport(),
+        {
+          uploadUrl: task.uploadUrl,
+          uploadId: task.uploadId,
+          partNumber: task.partNumber,
+          source: task.source,
+          headers: task.headers,
+          checksum: task.checksum,
+          retry: channel.retryStrategy(task.retry),
+          ...(task.timeout ? { timeout: task.timeout } : {}),
+        },
+        channel.signal,
+        (attempt, bytes) => channel.progress(attempt, bytes),
+      ),
+    );
   } finally {
     channel.close();
   }

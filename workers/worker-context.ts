@@ -27,11 +27,6 @@ export function workerTransport(): UndiciTransport {
   return threadTransport;
 }
 
-/** The bytes of a buffer source, as a view of the transferred buffer (no copy). */
-export function bufferBytes(source: TaskSource): Uint8Array | undefined {
-  return source.kind === 'buffer' ? new Uint8Array(source.buffer, 0, source.length) : undefined;
-}
-
 /**
  * Claims a task for this worker: false when the main thread cancelled it before it started (then the handler
  * must answer at once without touching anything: the caller has moved on).

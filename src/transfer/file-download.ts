@@ -5,13 +5,13 @@
  * locked for the whole call (see destination-lock.ts), so the result always describes the file that is there.
  */
 import { createGunzip } from 'node:zlib';
-import { DataCorruption, InvalidArgumentError, InvalidResponse, LocalIOError } from '../errors.js';
+import { DataCorruption, InvalidArgumentError, LocalIOError } from '../errors.js';
 import { abortErrorFor, linkedController } from '../util/abort.js';
 import { DownloadJob, checkDownloadResume, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
 import { DestinationLock } from './destination-lock.js';
 import { FileSink, inspectDestination } from './file-sink.js';
-import type { ObjectRef } from './object-ref.js';
-import { decompressesOnDownload } from './stored-encoding.js';
+import { formatObjectRef, type ObjectRef } from './object-ref.js';
+import { decompressesOnDownload, notGzipError, zlibErrorCode } from './stored-encoding.js';
 import {
   checkBoolean,
   checkFunction,
@@ -88,22 +88,17 @@ export async function downloadFile(
 }
 
 /**
- * Decompresses the verified stored bytes onto the destination. The stored CRC32C matched, so a gzip stream
+ * Decompresses the verified stored bytes onto the destination. When the stored CRC32C matched, a gzip stream
  * that does not decode (or whose own CRC-32 trailer fails) means the object itself is not what its
- * Content-Encoding says: a typed error, and the destination is left alone.
+ * Content-Encoding says: a typed error (saying whether the bytes were verified), and the destination is left
+ * alone.
  */
 async function decompressInto(sink: FileSink, result: DownloadResult): Promise<number> {
   try {
     return await sink.commitDecoded(() => createGunzip());
   } catch (error) {
-    const zlib = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-    if (typeof zlib === 'string' && zlib.startsWith('Z_')) {
-      throw new InvalidResponse(
-        `gs://${result.bucket}/${result.name} is stored with Content-Encoding: gzip but its (verified) bytes are not valid gzip (${zlib}); ` +
-          'download it with `decompress: false` to get them as stored',
-        { cause: error },
-      );
-    }
+    const zlib = zlibErrorCode(error);
+    if (zlib !== undefined) throw notGzipError(formatObjectRef(result), zlib, error, { verified: result.validated });
     throw error;
   }
 }

@@ -1,10 +1,11 @@
 /**
  * The life cycle of one XML multipart upload as the engine runs it: initiate (or reconcile a resumed upload
- * with ListParts), send parts through the worker pool, finalize with the combined CRC32C, and on any failure
+ * with ListParts), send the parts, finalize with the combined CRC32C, and on any failure
  * cancel the upload (or keep it for resume) and reject — it never resolves unless the object is complete and,
  * with checksums on, proven identical to what was sent (lib-storage #2311 is the cautionary tale).
  *
- * State, touched only on the main thread: `#completed` holds every part the server accepted (or a resume
+ * The parts go through a {@link PartRunner}: worker threads by default, the main thread for a caller's
+ * transport. State, touched only on the main thread: `#completed` holds every part the server accepted (or a resume
  * proved it holds), keyed by part number; the container's registered parts always equal it.
  */
 import { combineCrc32c } from '../checksum/combine.js';
@@ -17,7 +18,6 @@ import {
   MultipartUploadError,
   NotFound,
   UnvalidatedError,
-  WorkerError,
   InvalidResponse,
   InvalidStateError,
   type CompletedPart,
@@ -27,16 +27,18 @@ import { requireStatus, responseContext } from '../media/response-checks.js';
 import { sendWithRetry } from '../media/send-with-retry.js';
 import { XMLMPUContainer } from '../media/xml-mpu-container.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
-import type { RetrySettings, TaskSource, UploadPartValue } from '../pool/protocol.js';
-import { statusOfError, withRequestSlot, type RequestBudget } from '../scheduler/request-budget.js';
+import type { TaskSource, UploadPartValue } from '../pool/protocol.js';
+import type { RequestBudget } from '../scheduler/request-budget.js';
 import type { AuthProvider } from '../transport/auth.js';
 import type { GcsEndpoint } from '../transport/endpoint.js';
-import type { RetryStrategy } from '../transport/retry.js';
 import type { HttpRequest, RequestOptions, Transport } from '../transport/transport.js';
 import { abortErrorFor, throwIfAborted } from '../util/abort.js';
 import { formatObjectRef, type ObjectRef } from './object-ref.js';
 import type { ResolvedTransferOptions, UploadCheckpoint } from './options.js';
+import { InlinePartRunner } from './inline-part-runner.js';
 import { partRange, type UploadPlan } from './part-plan.js';
+import type { PartRunner, PartSpec } from './part-runner.js';
+import { PooledPartRunner } from './pooled-part-runner.js';
 import type { ProgressTracker } from './progress.js';
 
 /**
@@ -56,10 +58,21 @@ const CANCEL_TIMEOUT_MS = 30_000;
 export interface UploadContext {
   transport: Transport;
   endpoint: GcsEndpoint;
-  auth: AuthProvider;
+  /** Hashes file ranges (to check a resumed upload's parts), and sends the parts when `auth` is given. */
   pool: WorkerPool;
+  /**
+   * Credentials for the workers' requests. Absent when the manager was given a transport of its own: the parts
+   * then run on the main thread through `transport`, since that object cannot cross into a worker thread.
+   */
+  auth?: AuthProvider;
   /** The manager's request budget: each part task holds one slot while a worker sends it. */
   requests?: RequestBudget;
+}
+
+/** The runner a job's parts go through: the worker pool when the context carries credentials for it. */
+export function partRunnerFor(context: UploadContext, settings: ResolvedTransferOptions): PartRunner {
+  if (context.auth) return new PooledPartRunner(context.pool, context.auth, settings, context.requests);
+  return new InlinePartRunner(context.transport, settings);
 }
 
 export interface MultipartJobOptions {
@@ -89,6 +102,7 @@ export class MultipartJob {
   readonly #options: MultipartJobOptions;
   readonly #container: XMLMPUContainer;
   readonly #completed = new Map<number, CompletedPart>();
+  readonly #runner: PartRunner;
   /** Set once the complete request went out: from then on the object may exist even if we fail. */
   #finalizeSent = false;
 
@@ -96,6 +110,7 @@ export class MultipartJob {
     this.#context = context;
     this.#dest = dest;
     this.#options = options;
+    this.#runner = partRunnerFor(context, options.settings);
     this.#container = new XMLMPUContainer(context.endpoint.xmlObjectUrl(dest.bucket, dest.name), source, {
       headers: options.headers,
       ...(uploadId === undefined ? {} : { uploadId }),
@@ -149,88 +164,46 @@ export class MultipartJob {
   }
 
   /**
-   * Sends one part through the worker pool. A 401 gets fresh credentials and one more try; an answer that broke
-   * the protocol gets up to {@link PART_PROTOCOL_RESUBMITS} more; a worker that died gets one more for file
-   * parts (a buffer it held is gone with it).
+   * Sends one part through the job's runner (worker pool, or main thread for a caller's transport). An answer
+   * that broke the protocol gets up to {@link PART_PROTOCOL_RESUBMITS} more sends while the part's bytes are
+   * still at hand; fresh credentials after a 401 and a dead worker are the pooled runner's affair.
    */
   async sendPart(partNumber: number, source: TaskSource, signal: AbortSignal): Promise<void> {
-    const { pool, auth } = this.#context;
-    const uploadUrl = this.#container.uploadUrl;
-    const uploadId = this.#container.uploadId as string;
-    const { progress, settings } = this.#options;
-    let current: TaskSource | undefined = source;
+    const { progress } = this.#options;
+    const spec: PartSpec = {
+      uploadUrl: this.#container.uploadUrl,
+      uploadId: this.#container.uploadId as string,
+      partNumber,
+      bytes: { source },
+    };
     let counted = 0;
     const count = (bytes: number): void => {
       progress.addBytes(bytes - counted);
       counted = bytes;
     };
-    let refreshed = false;
     let resubmits = 0;
-    let workerRetried = false;
     try {
-      while (current !== undefined) {
+      for (;;) {
         throwIfAborted(signal);
-        const taskSource: TaskSource = current;
-        const headers = await auth.getHeaders(uploadUrl, refreshed ? { forceRefresh: true } : {});
-        let latestAttempt = -1;
-        let outcome;
+        let value: UploadPartValue;
         try {
-          outcome = await withRequestSlot(this.#context.requests, signal, () => pool.uploadPart(
-            {
-              uploadUrl,
-              uploadId,
-              partNumber,
-              source: taskSource,
-              headers,
-              checksum: settings.checksum ? 'crc32c' : null,
-              retry: retrySettings(settings.retry),
-              ...(settings.timeout ? { timeout: settings.timeout } : {}),
-            },
-            {
-              signal,
-              ...(settings.retry.onRetry ? { onRetry: settings.retry.onRetry } : {}),
-              transfer: taskSource.kind === 'buffer' ? [taskSource.buffer] : [],
-              onProgress: (message) => {
-                if (message.attempt < latestAttempt) return;
-                latestAttempt = message.attempt;
-                count(message.bytes);
-              },
-            },
-          ), (result) => (result.ok ? 200 : statusOfError(result.error)));
+          value = await this.#runner.run(spec, { onSent: count }, signal);
         } catch (error) {
           count(0);
-          if (taskSource.kind === 'buffer') current = undefined;
-          if (error instanceof WorkerError && taskSource.kind === 'file' && !workerRetried) {
-            workerRetried = true;
+          if (signal.aborted) throw abortErrorFor(signal);
+          if (spec.bytes.source !== undefined && error instanceof Error && isPartProtocolError(error) && resubmits < PART_PROTOCOL_RESUBMITS) {
+            resubmits++;
             continue;
           }
           throw error;
         }
-        if (taskSource.kind === 'buffer') {
-          current = outcome.buffer ? { ...taskSource, buffer: outcome.buffer } : undefined;
-        }
-        if (outcome.ok) {
-          count(outcome.value.size);
-          this.#accept(checkUploadedPart(outcome.value, partNumber));
-          return;
-        }
-        count(0);
-        const { error } = outcome;
-        if (signal.aborted) throw abortErrorFor(signal);
-        if (current === undefined) throw error;
-        if (error instanceof InvalidResponse && error.status === 401 && !refreshed) {
-          refreshed = true;
-          continue;
-        }
-        if (isPartProtocolError(error) && resubmits < PART_PROTOCOL_RESUBMITS) {
-          resubmits++;
-          continue;
-        }
-        throw error;
+        count(value.size);
+        this.#accept(checkUploadedPart(value, partNumber));
+        return;
       }
-      throw new WorkerError(`The buffer of part ${partNumber} was lost with its worker`);
     } finally {
-      if (source.kind === 'buffer') this.#options.releaseBuffer?.(current?.kind === 'buffer' ? current.buffer : undefined);
+      const held = spec.bytes.source;
+      if (source.kind === 'buffer') this.#options.releaseBuffer?.(held?.kind === 'buffer' ? held.buffer : undefined);
     }
   }
 
@@ -368,19 +341,6 @@ function isNoSuchUpload(error: unknown): boolean {
 function isPartProtocolError(error: Error): boolean {
   if (error instanceof DataCorruption) return true;
   return error instanceof InvalidResponse && error.status !== undefined && error.status >= 200 && error.status < 300;
-}
-
-/** The numbers of a RetryStrategy, which is all a worker can receive. */
-export function retrySettings(strategy: RetryStrategy): RetrySettings {
-  return {
-    maxSleepMs: strategy.maxSleepMs,
-    initialDelayMs: strategy.initialDelayMs,
-    multiplier: strategy.multiplier,
-    ...(strategy.maxRetries === undefined ? {} : { maxRetries: strategy.maxRetries }),
-    ...(strategy.maxRetries === undefined && strategy.maxCumulativeRetryMs !== undefined
-      ? { maxCumulativeRetryMs: strategy.maxCumulativeRetryMs }
-      : {}),
-  };
 }
 
 function checkRecordedPart(part: CompletedPart): void {

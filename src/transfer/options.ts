@@ -59,10 +59,13 @@ export interface TransferManagerOptions {
    */
   auth?: AuthOption;
   /**
-   * The transport for main-thread requests (initiate/complete/cancel, single-request uploads). Download ranges
-   * and upload parts run in the worker pool on the workers' own undici transport, authenticated with `auth`;
-   * with a transport of your own, download ranges run on the main thread through it instead (an object cannot
-   * be moved into a worker thread). A given transport is not closed by `close()`.
+   * The transport every request goes through. By default, main-thread requests (initiate/complete/cancel,
+   * single-request uploads, listings) use it, while download ranges and upload parts run in the worker pool on
+   * the workers' own undici transport, authenticated with `auth`. With a transport of your own, download ranges
+   * and upload parts run on the main thread through it instead, so that every request reaches it (a JavaScript
+   * object cannot be moved into a worker thread): same checks, retries, progress and checkpoints, but the
+   * hashing and body handling then share the main thread's CPU. It must add its own credentials (`auth` is not
+   * applied to it), and it is not closed by `close()`.
    * @default an UndiciTransport built from `endpoint`, `auth` and `timeout`
    */
   transport?: Transport;
@@ -208,9 +211,12 @@ export interface TransferDownloadOptions extends TransferOptions {
    */
   keepPartial?: boolean;
   /**
-   * `downloadFile` only: an object stored with `Content-Encoding: gzip` is fetched as stored (ranges, verified
-   * against the stored CRC32C) and then decompressed into `destPath`, as `gcloud storage cp` does. `false`
-   * keeps the stored, compressed bytes.
+   * An object stored with `Content-Encoding: gzip` is fetched as stored (parallel ranges, verified against the
+   * stored CRC32C) and decompressed locally, as `gcloud storage cp` does: `downloadFile` decompresses the
+   * verified file into `destPath`; `downloadToStream` decompresses on the way to the consumer (bytes arrive
+   * before the CRC32C is known, so, as for any stream, they are verified only at 'end'; a mismatch or a
+   * stored gzip that does not decode ends the stream with a typed error). `false` keeps the stored,
+   * compressed bytes. Objects stored as identity are unaffected.
    * @default true
    */
   decompress?: boolean;

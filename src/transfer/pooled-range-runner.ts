@@ -11,7 +11,7 @@ import type { WorkerPool } from '../pool/worker-pool.js';
 import { statusOfError, withRequestSlot, type RequestBudget } from '../scheduler/request-budget.js';
 import type { AuthProvider } from '../transport/auth.js';
 import { abortErrorFor, linkedController, throwIfAborted } from '../util/abort.js';
-import { retrySettings } from './multipart-job.js';
+import { retrySettings } from '../pool/retry-settings.js';
 import type { ResolvedTransferOptions } from './options.js';
 import type { ObjectHead } from './range-fetch.js';
 import type { RangeHooks, RangeOutcome, RangeRunner, RangeSpec } from './range-runner.js';

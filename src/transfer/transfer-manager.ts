@@ -22,6 +22,7 @@ import {
   type TransferUploadOptions,
   type UploadResult,
 } from './options.js';
+import type { DownloadStream } from './download-stream.js';
 import { downloadToStream } from './stream-download.js';
 import { uploadFile, uploadStream } from './upload-job.js';
 import type { UploadContext } from './multipart-job.js';
@@ -131,16 +132,19 @@ export class TransferManager implements AsyncDisposable {
 
   /**
    * Downloads an object as an in-order stream (see {@link TransferDownloadOptions.readWindow} for its memory bound).
-   * The stream fails (emits 'error') with a typed error; the data is verified only when it ends.
+   * The stream fails (emits 'error') with a typed error; the data is verified only when it ends, and `result`
+   * then holds what a `downloadFile` would have returned. A gzip-stored object is verified as stored and
+   * decompressed on the way (`decompress: false` keeps the stored bytes); a CRC32C mismatch or a stored gzip
+   * that does not decode ends the stream with DataCorruption or InvalidResponse, never a short 'end'.
    */
-  downloadToStream(source: ObjectSource, options?: TransferDownloadOptions): Readable {
+  downloadToStream(source: ObjectSource, options?: TransferDownloadOptions): DownloadStream {
     this.#assertOpen();
     return downloadToStream(this.#downloadContext(), parseObjectRef(source), this.#defaults, this.#budgeted(options));
   }
 
   /**
    * Uploads a file: one request up to `singleRequestThreshold`, otherwise an XML multipart upload whose parts
-   * are read and sent by the worker pool. A failed multipart upload is cancelled (or kept with
+   * are read and sent by the worker pool (on the main thread, through it, for a manager given a `transport`). A failed multipart upload is cancelled (or kept with
    * `keepOnFailure`) and the call rejects with MultipartUploadError. XML multipart uploads do not support
    * generation preconditions, so an existing object is overwritten.
    */
@@ -280,7 +284,9 @@ export class TransferManager implements AsyncDisposable {
     return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool, auth: this.#auth, requests: this.#scheduler.requests };
   }
 
+  /** Parts run in the worker pool, unless the caller gave a transport of its own (as for download ranges). */
   #uploadContext(): UploadContext {
+    if (!this.#ownsTransport) return { transport: this.#transport, endpoint: this.#endpoint, pool: this.#pool };
     return { transport: this.#transport, endpoint: this.#endpoint, auth: this.#auth, pool: this.#pool, requests: this.#scheduler.requests };
   }
 }

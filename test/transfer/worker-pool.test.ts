@@ -10,7 +10,7 @@ import { WorkerPool } from '../../src/pool/worker-pool.js';
 import type { ProgressMessage, TaskReply, UploadPartValue } from '../../src/pool/protocol.js';
 import { GcsEndpoint } from '../../src/transport/endpoint.js';
 import { UndiciTransport } from '../../src/transport/undici-transport.js';
-import { retrySettings } from '../../src/transfer/multipart-job.js';
+import { retrySettings } from '../../src/pool/retry-settings.js';
 import { uploadPart } from '../../workers/upload-part.js';
 import { MiB, fastRetry, harness, seededBytes, type Harness } from './helpers.js';
 

@@ -1,9 +1,10 @@
 /**
  * A transport decorator that reports how many bytes of each request body have been handed to the network, so
- * the main thread can show progress inside a part instead of jumping by a whole part at a time.
+ * progress can move inside a part instead of jumping by a whole part at a time (for a part sent by a worker,
+ * the reports travel to the main thread).
  */
 import { Readable } from 'node:stream';
-import type { HttpRequest, HttpResponse, RequestOptions, Transport } from '../src/transport/transport.js';
+import type { HttpRequest, HttpResponse, RequestOptions, Transport } from './transport.js';
 
 /**
  * Reports are throttled: each wakes the main thread, and with 16 parts in flight a report per part every 250 ms
