@@ -14,6 +14,7 @@ import { downloadFile } from './file-download.js';
 import { parseObjectRef, type ObjectSource } from './object-ref.js';
 import {
   resolveDefaults,
+  resolveTransfer,
   type TransferDownloadOptions,
   type DownloadResult,
   type TransferDefaults,
@@ -22,6 +23,9 @@ import {
   type TransferUploadOptions,
   type UploadResult,
 } from './options.js';
+import { downloadResumably } from './resumable-download.js';
+import { uploadResumably } from './resumable-upload.js';
+import { resolveResume } from './resume-policy.js';
 import { downloadToStream } from './stream-download.js';
 import { uploadFile, uploadStream } from './upload-job.js';
 import type { UploadContext } from './multipart-job.js';
@@ -124,9 +128,15 @@ export class TransferManager implements AsyncDisposable {
    *   NotFound, AbortError, UnvalidatedError with `requireValidation`, or the request's own error.
    */
   downloadFile(source: ObjectSource, destPath: string, options?: TransferDownloadOptions): Promise<DownloadResult> {
-    return this.#start(() =>
-      downloadFile(this.#downloadContext(), parseObjectRef(source), destPath, this.#defaults, this.#budgeted(options)),
-    );
+    return this.#start(async () => {
+      const ref = parseObjectRef(source);
+      const budgeted = this.#budgeted(options);
+      const run = (call: TransferDownloadOptions | undefined): Promise<DownloadResult> =>
+        downloadFile(this.#downloadContext(), ref, destPath, this.#defaults, call);
+      const resume = resolveResume(options?.resume, options?.resumeFrom);
+      if (resume === undefined || budgeted === undefined) return run(budgeted);
+      return downloadResumably(run, ref, destPath, this.endpoint, resume, budgeted);
+    });
   }
 
   /**
@@ -145,9 +155,18 @@ export class TransferManager implements AsyncDisposable {
    * generation preconditions, so an existing object is overwritten.
    */
   uploadFile(srcPath: string, destination: ObjectSource, options?: TransferUploadOptions): Promise<UploadResult> {
-    return this.#start(() =>
-      uploadFile(this.#uploadContext(), srcPath, parseObjectRef(destination, 'destination'), this.#defaults, this.#budgeted(options)),
-    );
+    return this.#start(async () => {
+      const dest = parseObjectRef(destination, 'destination');
+      const budgeted = this.#budgeted(options);
+      const run = (path: string, call: TransferUploadOptions | undefined): Promise<UploadResult> =>
+        uploadFile(this.#uploadContext(), path, dest, this.#defaults, call);
+      const resume = resolveResume(options?.resume, options?.resumeFrom);
+      if (resume === undefined || budgeted === undefined) return run(srcPath, budgeted);
+      if (typeof srcPath !== 'string' || srcPath === '') return run(srcPath, budgeted);
+      const chunkSize = resolveTransfer(this.#defaults, budgeted).chunkSize;
+      const context = { transport: this.#transport, endpoint: this.#endpoint, chunkSize };
+      return uploadResumably(context, run, srcPath, dest, resume, budgeted);
+    });
   }
 
   /**
