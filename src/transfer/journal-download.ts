@@ -214,7 +214,9 @@ export class DownloadJournal {
   /** Adds a completed range, merging it with the stretches that end where it starts and start where it ends. */
   #complete(range: CompletedRange): void {
     const list = this.#completed;
-    let at = firstStartingAtOrAfter(list, range.start);
+    // The list is short (see the size bound above): a linear search is all it needs.
+    const found = list.findIndex((entry) => entry.start >= range.start);
+    let at = found === -1 ? list.length : found;
     let merged = range;
     const before = list[at - 1];
     if (before !== undefined && before.end === merged.start) {
@@ -234,18 +236,6 @@ export class DownloadJournal {
 /** The stretch `a` then `b` (`a.end === b.start`), with the CRC32C of their bytes one after the other. */
 function joined(a: CompletedRange, b: CompletedRange): CompletedRange {
   return { start: a.start, end: b.end, crc32c: crc32cCombine(a.crc32c, b.crc32c, b.end - b.start) };
-}
-
-/** Index of the first range of sorted `list` whose start is at least `offset` (binary search). */
-function firstStartingAtOrAfter(list: readonly CompletedRange[], offset: number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((list[middle] as CompletedRange).start < offset) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 function parseState(data: unknown): DownloadJournalState | undefined {

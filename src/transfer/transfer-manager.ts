@@ -123,6 +123,8 @@ export class TransferManager implements AsyncDisposable {
    * Downloads an object into `destPath`, verified: bytes go to `<destPath>.gcs-transfer.partial`, which is renamed onto
    * `destPath` only when the combined CRC32C matches the server's (or, without a server hash, when every range
    * arrived; then `validated` is false). Every range after discovery is pinned to the discovered generation.
+   * With `resume`, an interrupted call is continued by the next call for the same object and file (see
+   * {@link TransferDownloadOptions.resume}); the result's `resumed` says what was reused.
    *
    * @throws DataCorruption (nothing renamed), SourceChangedError (the object was overwritten mid-way),
    *   NotFound, AbortError, UnvalidatedError with `requireValidation`, or the request's own error.
@@ -152,7 +154,8 @@ export class TransferManager implements AsyncDisposable {
    * Uploads a file: one request up to `singleRequestThreshold`, otherwise an XML multipart upload whose parts
    * are read and sent by the worker pool. A failed multipart upload is cancelled (or kept with
    * `keepOnFailure`) and the call rejects with MultipartUploadError. XML multipart uploads do not support
-   * generation preconditions, so an existing object is overwritten.
+   * generation preconditions, so an existing object is overwritten. With `resume`, an interrupted call is
+   * continued by the next call for the same file and object (see {@link TransferUploadOptions.resume}).
    */
   uploadFile(srcPath: string, destination: ObjectSource, options?: TransferUploadOptions): Promise<UploadResult> {
     return this.#start(async () => {

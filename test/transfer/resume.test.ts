@@ -32,23 +32,30 @@ function recorder(): { events: ResumeEvent[]; notes: () => string[]; resume: { s
   };
 }
 
-/** Starts a download with `resume` and aborts it once `ranges` ranges have landed. */
-async function interruptedDownload(object: string, dest: string, ranges: number): Promise<ResumeEvent[]> {
-  const tm = h.manager({ chunkSize: RANGE, concurrency: 2 });
+type Interruptible = (options: { signal: AbortSignal; resume: ReturnType<typeof recorder>['resume']; onCheckpoint: (event: { type: string }) => void }) => Promise<unknown>;
+
+/** Runs `transfer` with `resume` and aborts it once `count` checkpoints of `type` have come; resolves its events. */
+async function interrupted(transfer: Interruptible, type: 'range' | 'part', count: number): Promise<ResumeEvent[]> {
   const controller = new AbortController();
   let done = 0;
   const first = recorder();
-  await assert.rejects(
-    tm.downloadFile(`gs://resume/${object}`, dest, {
-      signal: controller.signal,
-      resume: first.resume,
-      onCheckpoint: (event) => {
-        if (event.type === 'range' && ++done === ranges) controller.abort();
-      },
-    }),
-    { code: 'ABORT_ERR' },
-  );
+  const onCheckpoint = (event: { type: string }): void => {
+    if (event.type === type && ++done === count) controller.abort();
+  };
+  await assert.rejects(transfer({ signal: controller.signal, resume: first.resume, onCheckpoint }), { code: 'ABORT_ERR' });
   return first.events;
+}
+
+/** A download with `resume`, aborted once `ranges` ranges have landed. */
+function interruptedDownload(object: string, dest: string, ranges: number): Promise<ResumeEvent[]> {
+  const tm = h.manager({ chunkSize: RANGE, concurrency: 2 });
+  return interrupted((options) => tm.downloadFile(`gs://resume/${object}`, dest, options), 'range', ranges);
+}
+
+/** An upload with `resume`, aborted once `parts` parts were accepted. */
+function interruptedUpload(path: string, object: string, parts: number): Promise<ResumeEvent[]> {
+  const tm = h.manager({ chunkSize: 5 * MiB, concurrency: 1 });
+  return interrupted((options) => tm.uploadFile(path, `gs://resume/${object}`, options), 'part', parts);
 }
 
 test('downloadFile: aborted half-way, the next call with resume fetches less than half and verifies', async () => {
@@ -88,25 +95,6 @@ test('downloadFile: an object overwritten since the interruption starts over and
   assert.equal(result.validated, true);
   assert.ok((await readFile(dest)).equals(fresh));
 });
-
-/** Starts an upload with `resume` and aborts it once `parts` parts were accepted. */
-async function interruptedUpload(path: string, object: string, parts: number): Promise<ResumeEvent[]> {
-  const tm = h.manager({ chunkSize: 5 * MiB, concurrency: 1 });
-  const controller = new AbortController();
-  let done = 0;
-  const first = recorder();
-  await assert.rejects(
-    tm.uploadFile(path, `gs://resume/${object}`, {
-      signal: controller.signal,
-      resume: first.resume,
-      onCheckpoint: (event) => {
-        if (event.type === 'part' && ++done === parts) controller.abort();
-      },
-    }),
-    { code: 'ABORT_ERR' },
-  );
-  return first.events;
-}
 
 test('uploadFile: aborted after two parts, the next call with resume sends only the rest', async () => {
   const path = join(h.dir, 'up.bin');
