@@ -1,5 +1,4 @@
 /** What the two directions of `cp` share: the manager, the parsed options, the reporter and the stop signal. */
-import { AbortError, MultipartUploadError, isRetryable } from '../errors.js';
 import type { TransferManager } from '../transfer/transfer-manager.js';
 import type { CpOptions } from './cp-options.js';
 import type { CpReporter, CpSummary } from './cp-report.js';
@@ -7,7 +6,7 @@ import type { CliIo } from './io.js';
 
 export interface CpContext {
   tm: TransferManager;
-  options: CpOptions;
+  options: Readonly<CpOptions>;
   reporter: CpReporter;
   io: CliIo;
   /** The user's interrupt (SIGINT/SIGTERM). */
@@ -16,17 +15,6 @@ export interface CpContext {
 
 /** How a copy ended. `kept` names the state saved for a resume, when there is some. */
 export type CpOutcome = { ok: true; summary: CpSummary } | { ok: false; error: unknown; kept?: string };
-
-/**
- * Whether saved state is worth keeping after `error`: the run was interrupted, or it failed on something
- * transient (network, timeout, 408/429/5xx) that outlasted the retries, so the same command may well succeed
- * later. After a refusal (403, 404, a changed object, corrupt data) a re-run would fail the same way, and an
- * open multipart upload would only be billed.
- */
-export function worthResuming(error: unknown): boolean {
-  if (error instanceof AbortError) return true;
-  return isRetryable(error instanceof MultipartUploadError ? error.cause : error);
-}
 
 /**
  * Whoever read stdout closed it (`gcs-transfer cp gs://b/o - | head`). Not a transfer failure to report: the

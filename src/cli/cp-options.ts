@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MIN_DOWNLOAD_RANGE } from '../transfer/options.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MIN_DOWNLOAD_RANGE, downloadRangeSize } from '../transfer/options.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE } from '../transfer/part-plan.js';
 import { parseObjectRef, type ObjectRef } from '../transfer/object-ref.js';
 import { defaultStateDir } from '../transfer/journal-upload.js';
@@ -96,7 +96,7 @@ export const CP_SPEC: CommandSpec = {
   ].join('\n'),
 };
 
-/** What `cp` will do, fully validated. */
+/** What `cp` will do, fully validated and resolved once: the parser returns it frozen. */
 export interface CpOptions {
   direction: 'download' | 'upload';
   remote: ObjectRef;
@@ -105,7 +105,15 @@ export interface CpOptions {
   endpoint?: string;
   /** Undefined: the library's default (ADC for https, none for emulators). */
   auth?: AuthOption;
-  chunkSize?: number;
+  /**
+   * The range/part size asked for: `--chunk-size`, else the library's default. Not necessarily what is used:
+   * downloads use {@link rangeSize}, uploads the part size `choosePartSize` makes of it for the file's size.
+   */
+  chunkSize: number;
+  /** Whether `--chunk-size` was given (a note about the size used names the flag only then). */
+  chunkSizeGiven: boolean;
+  /** Downloads: the range size used, `chunkSize` raised to the smallest download range. */
+  rangeSize: number;
   concurrency?: number;
   checksum: boolean;
   requireValidation: boolean;
@@ -123,7 +131,7 @@ export interface CpOptions {
 }
 
 /** Parses `cp`'s command line. Resolves `'help'` for `--help`. */
-export async function parseCpOptions(argv: readonly string[], io: CliIo): Promise<CpOptions | 'help'> {
+export async function parseCpOptions(argv: readonly string[], io: CliIo): Promise<Readonly<CpOptions> | 'help'> {
   const parsed = parseCommandLine(CP_SPEC, argv);
   if (booleanFlag(parsed, 'help')) return 'help';
   const [source = '', destination = ''] = parsed.positionals;
@@ -147,6 +155,9 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
     checksum: !booleanFlag(parsed, 'no-checksum'),
     requireValidation: booleanFlag(parsed, 'require-checksum'),
     decompress: !booleanFlag(parsed, 'do-not-decompress'),
+    chunkSize: DEFAULT_CHUNK_SIZE,
+    chunkSizeGiven: false,
+    rangeSize: downloadRangeSize(DEFAULT_CHUNK_SIZE),
     resume: resumeMode(booleanFlag(parsed, 'no-resume'), booleanFlag(parsed, 'restart')),
     stateDir: resolve(io.cwd, stringFlag(parsed, 'state-dir') ?? defaultStateDir(io.env)),
     quiet: booleanFlag(parsed, 'quiet'),
@@ -169,6 +180,8 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
           `(downloads use at least ${formatSize(MIN_DOWNLOAD_RANGE)}, uploads at least ${formatSize(MIN_PART_SIZE)})`,
       );
     }
+    options.chunkSizeGiven = true;
+    options.rangeSize = downloadRangeSize(options.chunkSize);
   }
   const concurrency = stringFlag(parsed, 'concurrency');
   if (concurrency !== undefined) options.concurrency = parseInteger(concurrency, '--concurrency', { min: 1, max: MAX_CONCURRENCY });
@@ -191,7 +204,7 @@ export async function parseCpOptions(argv: readonly string[], io: CliIo): Promis
       throw new InvalidArgumentError(`--max-retry-time: expected a duration from 0 to 24h, got '${maxRetryTime}'`);
     }
   }
-  return options;
+  return Object.freeze(options);
 }
 
 function resumeMode(noResume: boolean, restart: boolean): CpOptions['resume'] {

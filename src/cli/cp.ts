@@ -67,13 +67,14 @@ function copy(context: CpContext): Promise<CpOutcome> {
   return stdio ? uploadFromStdin(context) : uploadFromFile(context);
 }
 
-function managerOptions(options: CpOptions, reporter: CpReporter): TransferManagerOptions {
+function managerOptions(options: Readonly<CpOptions>, reporter: CpReporter): TransferManagerOptions {
   return {
     checksum: options.checksum,
     requireValidation: options.requireValidation,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.auth === undefined ? {} : { auth: options.auth }),
-    ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+    // Resolved sizes only: each direction passes the size it uses, never the raw flag.
+    chunkSize: options.direction === 'download' ? options.rangeSize : options.chunkSize,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.readTimeoutMs === undefined ? {} : { timeout: { readMs: options.readTimeoutMs } }),
     // Retries are shown as they happen: a refused connection must not look like a hang.

@@ -14,7 +14,6 @@
  */
 import { combineCrc32c } from '../checksum/combine.js';
 import { crc32cToBase64 } from '../checksum/crc32c.js';
-import { parseGoogHash } from '../checksum/goog-hash.js';
 import {
   DataCorruption,
   InvalidArgumentError,
@@ -369,13 +368,13 @@ function discoveryRange(done: readonly ByteRange[], chunkSize: number): { start:
   return { start, discard, limit: chunkSize - discard };
 }
 
-/** Validates a download `resume` option (shape, integers, no overlaps). */
+/** Validates a download `resumeFrom` option (shape, integers, no overlaps). */
 export function checkDownloadResume(resume: { generation: string; ranges: readonly CompletedRange[] }): void {
   if (typeof resume !== 'object' || resume === null || typeof resume.generation !== 'string' || !/^\d+$/.test(resume.generation)) {
-    throw new InvalidArgumentError(`Expected \`resume\` to be { generation: '<decimal>', ranges }, got \`${JSON.stringify(resume)}\``);
+    throw new InvalidArgumentError(`Expected \`resumeFrom\` to be { generation: '<decimal>', ranges }, got \`${JSON.stringify(resume)}\``);
   }
   if (!Array.isArray(resume.ranges)) {
-    throw new InvalidArgumentError(`Expected \`resume.ranges\` to be an array, got \`${String(resume.ranges)}\``);
+    throw new InvalidArgumentError(`Expected \`resumeFrom.ranges\` to be an array, got \`${String(resume.ranges)}\``);
   }
   for (const range of resume.ranges) {
     const ok =
@@ -390,7 +389,7 @@ export function checkDownloadResume(resume: { generation: string; ranges: readon
       range.crc32c <= 0xffffffff;
     if (!ok) {
       throw new InvalidArgumentError(
-        `Expected \`resume.ranges\` entries to be { start, end (exclusive), crc32c (uint32) }, got \`${JSON.stringify(range)}\``,
+        `Expected \`resumeFrom.ranges\` entries to be { start, end (exclusive), crc32c (uint32) }, got \`${JSON.stringify(range)}\``,
       );
     }
   }

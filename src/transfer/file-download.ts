@@ -1,6 +1,6 @@
 /**
  * `downloadFile`: a parallel download into `<dest>.gcs-transfer.partial`, renamed onto `dest` only once every
- * byte is verified. On failure or abort the partial file is removed (or kept for `resume` with `keepPartial`,
+ * byte is verified. On failure or abort the partial file is removed (or kept for `resumeFrom` with `keepPartial`,
  * unless the bytes proved corrupt), so `dest` is never a half-written or unverified file. The destination is
  * locked for the whole call (see destination-lock.ts), so the result always describes the file that is there.
  */
@@ -37,7 +37,7 @@ export async function downloadFile(
   if (typeof destPath !== 'string' || destPath === '') {
     throw new InvalidArgumentError(`Expected \`destPath\` to be a non-empty file path, got \`${String(destPath)}\``);
   }
-  if (options.resume !== undefined) checkDownloadResume(options.resume);
+  if (options.resumeFrom !== undefined) checkDownloadResume(options.resumeFrom);
   const lock = options.destinationLock;
   if (lock !== undefined && !(lock instanceof DestinationLock)) {
     throw new InvalidArgumentError('Expected `destinationLock` to be a DestinationLock from DestinationLock.acquire()');
@@ -47,12 +47,12 @@ export async function downloadFile(
     throw new InvalidArgumentError(`\`destinationLock\` locks ${lock.dest}, not the destination ${dest}`);
   }
   const progress = new ProgressTracker(settings.onProgress);
-  const sink = await openSink(dest, options.resume !== undefined, lock, finalMode);
+  const sink = await openSink(dest, options.resumeFrom !== undefined, lock, finalMode);
   const target: DownloadTarget = {
     open: async () => undefined,
     close: () => undefined,
     // A new partial file that the first request fills whole needs no sizing (one call less per small file).
-    sized: (size) => (options.resume === undefined && size <= settings.chunkSize ? Promise.resolve() : sink.truncate(size)),
+    sized: (size) => (options.resumeFrom === undefined && size <= settings.chunkSize ? Promise.resolve() : sink.truncate(size)),
   };
   const { controller, dispose } = linkedController(settings.signal);
   let encoding: string | undefined;
@@ -66,7 +66,7 @@ export async function downloadFile(
       runner: rangeRunnerFor(context, settings, source, { file: sink }),
       progress,
       onCheckpoint,
-      resume: options.resume,
+      resume: options.resumeFrom,
     }).run(controller.signal);
     if (options.decompress !== false && decompressesOnDownload(encoding)) {
       const bytes = await decompressInto(sink, result);
@@ -108,7 +108,7 @@ async function openSink(dest: string, resume: boolean, lock: DestinationLock | u
     return await FileSink.open(dest, { resume, finalMode, ...(lock ? { lock } : {}) });
   } catch (error) {
     if (resume && error instanceof LocalIOError && error.errno === 'ENOENT' && error.path.endsWith('.partial')) {
-      throw new InvalidArgumentError(`Cannot \`resume\`: ${error.path} does not exist (start the download afresh)`, { cause: error });
+      throw new InvalidArgumentError(`Cannot \`resumeFrom\`: ${error.path} does not exist (start the download afresh)`, { cause: error });
     }
     throw error;
   }

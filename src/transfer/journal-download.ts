@@ -13,6 +13,7 @@
  */
 import { stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
+import { crc32cCombine } from '../checksum/combine.js';
 import { throwIfAborted } from '../util/abort.js';
 import { PARTIAL_SUFFIX } from './side-files.js';
 import { JournalWriter, readJournalFile, removeJournalFile } from './journal-file.js';
@@ -132,12 +133,22 @@ function isDownloadJournal(data: unknown): boolean {
 /**
  * Records a download's checkpoints in its journal. Hand `onCheckpoint` to the engine; `flush()` before
  * reporting, `remove()` after success.
+ *
+ * Size bound: adjacent completed ranges are merged into one entry as they complete (their CRC32Cs combine),
+ * so the journal holds one entry per contiguous stretch of completed bytes plus one per range in progress.
+ * Ranges start in offset order, so a stretch can only end at a range still in flight or at a gap an earlier run
+ * left: at most `2 × concurrency + 1` entries plus the gaps inherited from interrupted runs, whatever the
+ * object's size (about 100 bytes an entry: a few KiB at the defaults, far below the 16 MiB a journal may be
+ * when it is read back). Without merging, a 256 KiB range size made an entry per 256 KiB, and the journal of an
+ * object from about 80 GiB on could no longer be read.
  */
 export class DownloadJournal {
   readonly #writer: JournalWriter<DownloadJournalState>;
   readonly #state: DownloadJournalState;
-  /** Index in `ranges` of the entry starting at each offset. */
-  readonly #byStart = new Map<number, number>();
+  /** Completed stretches, sorted by start, disjoint, never adjacent (adjacent ones are merged). */
+  #completed: CompletedRange[] = [];
+  /** Ranges in progress by start: a later event for the same start (more bytes, or complete) supersedes one. */
+  readonly #inFlight = new Map<number, CompletedRange>();
   readonly #dest: string;
 
   /** `resumed` lists the ranges an earlier run completed and this one reuses. */
@@ -150,12 +161,14 @@ export class DownloadJournal {
       endpoint: identity.endpoint,
       object: identity.object,
       ...(resumed ? { generation: resumed.generation } : {}),
-      ranges: resumed ? resumed.ranges.map((r) => ({ ...r })) : [],
+      ranges: [],
     };
-    this.#state.ranges.forEach((range, index) => this.#byStart.set(range.start, index));
+    // A reused range's bytes are verified on disk: complete as far as this journal is concerned.
+    for (const range of resumed?.ranges ?? []) this.#complete({ ...range });
+    this.#state.ranges = [...this.#completed];
   }
 
-  /** Completed ranges recorded (an earlier run's included): zero means there is nothing worth resuming. */
+  /** Entries recorded (an earlier run's included): zero means there is nothing worth resuming. */
   get rangeCount(): number {
     return this.#state.generation === undefined ? 0 : this.#state.ranges.length;
   }
@@ -166,8 +179,8 @@ export class DownloadJournal {
       // Without a generation the ranges cannot be pinned on a later run, so nothing is worth saving.
       if (event.generation === undefined) return;
       if (event.generation !== this.#state.generation) {
-        this.#state.ranges = [];
-        this.#byStart.clear();
+        this.#completed = [];
+        this.#inFlight.clear();
       }
       this.#state.generation = event.generation;
       this.#state.size = event.size;
@@ -175,16 +188,15 @@ export class DownloadJournal {
       else this.#state.crc32c = event.crc32c;
     } else {
       if (this.#state.generation === undefined) return;
-      // A range grows from its start: a newer event for the same start (more bytes, or complete) replaces it.
       const range = { start: event.start, end: event.end, crc32c: event.crc32c };
-      const at = this.#byStart.get(event.start);
-      if (at === undefined) {
-        this.#byStart.set(event.start, this.#state.ranges.length);
-        this.#state.ranges.push(range);
+      if (event.type === 'partial') {
+        this.#inFlight.set(event.start, range);
       } else {
-        this.#state.ranges[at] = range;
+        this.#inFlight.delete(event.start);
+        this.#complete(range);
       }
     }
+    this.#state.ranges = [...this.#completed, ...this.#inFlight.values()];
     this.#writer.write(this.#state);
   };
 
@@ -198,6 +210,32 @@ export class DownloadJournal {
     await this.#writer.flush().catch(() => undefined);
     await removeDownloadJournal(this.#dest);
   }
+
+  /** Adds a completed range, merging it with the stretches that end where it starts and start where it ends. */
+  #complete(range: CompletedRange): void {
+    const list = this.#completed;
+    // The list is short (see the size bound above): a linear search is all it needs.
+    const found = list.findIndex((entry) => entry.start >= range.start);
+    let at = found === -1 ? list.length : found;
+    let merged = range;
+    const before = list[at - 1];
+    if (before !== undefined && before.end === merged.start) {
+      merged = joined(before, merged);
+      at -= 1;
+      list.splice(at, 1);
+    }
+    const after = list[at];
+    if (after !== undefined && after.start === merged.end) {
+      merged = joined(merged, after);
+      list.splice(at, 1);
+    }
+    list.splice(at, 0, merged);
+  }
+}
+
+/** The stretch `a` then `b` (`a.end === b.start`), with the CRC32C of their bytes one after the other. */
+function joined(a: CompletedRange, b: CompletedRange): CompletedRange {
+  return { start: a.start, end: b.end, crc32c: crc32cCombine(a.crc32c, b.crc32c, b.end - b.start) };
 }
 
 function parseState(data: unknown): DownloadJournalState | undefined {

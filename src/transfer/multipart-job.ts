@@ -356,7 +356,7 @@ function checkRecordedPart(part: CompletedPart): void {
     part.size >= 0;
   if (!ok) {
     throw new InvalidArgumentError(
-      `Expected \`resume.parts\` entries to be { partNumber, etag, crc32c (base64), size }, got \`${JSON.stringify(part)}\``,
+      `Expected \`resumeFrom.parts\` entries to be { partNumber, etag, crc32c (base64), size }, got \`${JSON.stringify(part)}\``,
     );
   }
 }

@@ -162,6 +162,52 @@ export interface CompletedRange {
   crc32c: number;
 }
 
+/** How `downloadFile` and `uploadFile` keep and reuse their resume journal (their `resume` option). */
+export interface ResumeOptions {
+  /**
+   * `uploadFile`: the directory of upload journals (created with mode 0700, since a journal's upload ID is
+   * enough to write to the upload). Downloads keep their journal beside the destination and ignore it.
+   * @default `$GCS_TRANSFER_STATE_DIR`, else `$XDG_STATE_HOME/gcs-transfer`, else `~/.local/state/gcs-transfer`
+   */
+  stateDir?: string;
+  /**
+   * Discard what an earlier call saved (cancelling the upload it left open) and start over; this call still
+   * saves its own state.
+   * @default false
+   */
+  restart?: boolean;
+  /**
+   * Told each decision about saved state as it is made (see {@link ResumeEvent}), e.g. to print it.
+   * @default undefined
+   */
+  onEvent?: (event: ResumeEvent) => void;
+}
+
+/** What `resume` decided, in the order it happened. */
+export type ResumeEvent =
+  /** Saved state was discarded or only partly reused, or an abandoned upload was dealt with; `message` says why. */
+  | { type: 'note'; message: string }
+  /**
+   * Saved state is being reused. `bytes`: what will not be transferred again (for an upload, what the journal
+   * records; parts the server no longer has are sent again). `size`: the object's (download, when the journal
+   * knew it) or the file's (upload) size. Uploads also give `partSize`, the interrupted upload's part size,
+   * which this call keeps, and `plannedPartSize`, the one a fresh upload of this file would use.
+   */
+  | { type: 'resuming'; bytes: number; size: number | undefined; partSize?: number; plannedPartSize?: number }
+  /** The call failed in a way a later call may not: `paths` hold the state that call will continue from. */
+  | { type: 'kept'; paths: string[] };
+
+/** What a call with `resume` reused from an earlier one (on its result). */
+export interface ResumedState {
+  /** Bytes not transferred again. */
+  bytes: number;
+  /**
+   * Saved pieces reused: upload parts, or download journal entries (adjacent completed ranges are merged in the
+   * journal, so this counts contiguous stretches, not ranges of `chunkSize`).
+   */
+  parts: number;
+}
+
 /** Download checkpoint events, for a journal that makes downloads resumable across crashes. */
 export type DownloadCheckpoint =
   | {
@@ -199,14 +245,30 @@ export interface TransferDownloadOptions extends TransferOptions {
    */
   onCheckpoint?: (event: DownloadCheckpoint) => void;
   /**
-   * Continue a download from its checkpoints: `<dest>.gcs-transfer.partial` is reused as it is, the ranges listed are not
-   * fetched again, and the object must still be `generation` (else SourceChangedError). `downloadFile` only.
+   * Continue a download from checkpoints the caller saved itself (from `onCheckpoint`):
+   * `<dest>.gcs-transfer.partial` is reused as it is, the ranges listed are not fetched again, and the object
+   * must still be `generation` (else SourceChangedError). `downloadFile` only; not with `resume`, which does
+   * this bookkeeping for you.
    * @default undefined
    */
-  resume?: { generation: string; ranges: readonly CompletedRange[] };
+  resumeFrom?: { generation: string; ranges: readonly CompletedRange[] };
   /**
-   * Keep `<dest>.gcs-transfer.partial` when the download fails or is aborted (for a later `resume`), instead of removing it.
-   * It is removed anyway when the data proved corrupt. `downloadFile` only.
+   * `downloadFile` only: make the download resumable by calling `downloadFile` again with the same source and
+   * destination. A journal, `<dest>.gcs-transfer.partial.json`, is kept beside the partial file; when the call
+   * fails on something a retry could fix (network, timeout, 408/429/5xx, an abort) both are kept, and the next
+   * call with `resume` re-hashes every saved range from disk and fetches only the rest (pinned to the saved
+   * generation; an overwritten object starts over). After a refusal (403, not found, corrupt data) or success
+   * they are removed. `true` is `{}`; see {@link ResumeOptions}. The result's `resumed` says what was reused.
+   *
+   * Off by default, unlike the CLI: a library call that fails would otherwise leave a partial file and a journal
+   * behind that the caller did not ask for and may never come back to; the CLI's user re-runs the same command.
+   * With `resume` off, no journal is read, written or removed.
+   * @default false
+   */
+  resume?: boolean | ResumeOptions;
+  /**
+   * Keep `<dest>.gcs-transfer.partial` when the download fails or is aborted (for a later `resumeFrom`), instead of
+   * removing it. It is removed anyway when the data proved corrupt. `downloadFile` only; `resume` decides it itself.
    * @default false
    */
   keepPartial?: boolean;
@@ -276,18 +338,35 @@ export interface TransferUploadOptions extends TransferOptions {
   singleRequestThreshold?: number;
   /**
    * When a multipart upload fails (or is aborted), leave it open on the server instead of cancelling it: the
-   * MultipartUploadError carries `uploadId` and `completedParts` for `resume`. Incomplete uploads are billed as
+   * MultipartUploadError carries `uploadId` and `completedParts` for `resumeFrom` (`resume` decides it itself). Incomplete uploads are billed as
    * storage until cancelled; a bucket lifecycle rule (AbortIncompleteMultipartUpload) cleans forgotten ones.
    * @default false
    */
   keepOnFailure?: boolean;
   /**
-   * Continue a multipart upload (`uploadFile` only). The server's part list (ListParts) is reconciled with
-   * `parts`: a part is reused only if the server has it with the planned size and the same ETag as in `parts`;
-   * every other part number is uploaded again. Use the same `chunkSize` as the first attempt (or `partSize`).
+   * Continue a multipart upload whose state the caller saved itself (`uploadFile` only). The server's part list
+   * (ListParts) is reconciled with `parts`: a part is reused only if the server has it with the planned size and
+   * the same ETag as in `parts`; every other part number is uploaded again. Use the same `chunkSize` as the first
+   * attempt (or `partSize`). Not with `resume`, which does this bookkeeping for you.
    * @default undefined
    */
-  resume?: { uploadId: string; parts?: readonly CompletedPart[]; partSize?: number };
+  resumeFrom?: { uploadId: string; parts?: readonly CompletedPart[]; partSize?: number };
+  /**
+   * `uploadFile` only: make the upload resumable by calling `uploadFile` again with the same file and object.
+   * A journal in `stateDir` (named by a hash of endpoint, object and the file's real path) records the upload
+   * ID, the part size and every accepted part. When the call fails on something a retry could fix (network,
+   * timeout, 408/429/5xx, an abort), the journal is kept and the multipart upload left open; the next call with
+   * `resume` reconciles the journal with the server (ListParts) and a re-hash of each recorded part, and sends
+   * only what is missing, with the interrupted upload's part size. If the file changed (size, mtime or inode),
+   * the old upload is cancelled and the upload starts over. A refused upload is cancelled, not kept open.
+   * Files small enough for one request have nothing to resume. `true` is `{}`; see {@link ResumeOptions}.
+   *
+   * Off by default, unlike the CLI: a failed call would otherwise leave a multipart upload open (billed as
+   * storage until cancelled) and a journal the caller never asked for; the CLI's user re-runs the same command.
+   * With `resume` off, no journal is read, written or removed.
+   * @default false
+   */
+  resume?: boolean | ResumeOptions;
   /**
    * Called (synchronously) when the multipart upload is initiated and after each part is accepted.
    * @default undefined
@@ -315,6 +394,8 @@ export interface DownloadResult {
    * file written (`bytes` and `crc32c` describe the stored, verified bytes).
    */
   decompressed?: { encoding: string; bytes: number };
+  /** With `resume`: what an earlier call had already stored and this one reused (zeros when nothing). */
+  resumed?: ResumedState;
 }
 
 /** What an upload resolves with. */
@@ -333,6 +414,8 @@ export interface UploadResult {
   parts: number;
   elapsedMs: number;
   method: 'single' | 'multipart';
+  /** With `resume`: what an earlier call had already uploaded and this one reused (zeros when nothing). */
+  resumed?: ResumedState;
 }
 
 /** The transfer-level settings after merging call options over manager defaults. */

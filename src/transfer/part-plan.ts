@@ -35,11 +35,29 @@ export interface UploadPlan {
 }
 
 /**
+ * The part size of an upload, decided once: what was asked for, what will be used, and why they differ. Callers
+ * that report the part size take it from here rather than from the raw option, so a message never names a
+ * value the upload does not use.
+ */
+export interface PartSizeChoice {
+  /** The part size asked for (`chunkSize`). */
+  readonly requested: number;
+  /** The part size used: every part but the last has exactly this size. */
+  readonly partSize: number;
+  /**
+   * Why `partSize` is not `requested`: `'min-part-size'` (raised to {@link MIN_PART_SIZE}, maybe rounded up
+   * to {@link PART_ALIGNMENT}), `'alignment'` (only rounded up), `'max-parts'` (raised so that the object fits
+   * in {@link MAX_PARTS} parts); undefined when they are equal.
+   */
+  readonly raisedBecause?: 'min-part-size' | 'alignment' | 'max-parts';
+}
+
+/**
  * The part size actually used for an upload: the requested size raised to {@link MIN_PART_SIZE}, rounded up
  * to {@link PART_ALIGNMENT}, then raised again (still aligned) until `size` fits in {@link MAX_PARTS} parts.
  * `size` may be undefined for a stream of unknown length, which then holds at most `MAX_PARTS` parts.
  */
-export function uploadPartSize(requested: number, size?: number): number {
+export function choosePartSize(requested: number, size?: number): PartSizeChoice {
   assertPositiveInteger('chunkSize', requested);
   if (requested > MAX_PART_SIZE) {
     throw new InvalidArgumentError(
@@ -47,8 +65,11 @@ export function uploadPartSize(requested: number, size?: number): number {
     );
   }
   let partSize = alignUp(Math.max(requested, MIN_PART_SIZE), PART_ALIGNMENT);
+  let raisedBecause: PartSizeChoice['raisedBecause'] =
+    requested < MIN_PART_SIZE ? 'min-part-size' : partSize !== requested ? 'alignment' : undefined;
   if (size !== undefined && size > partSize * MAX_PARTS) {
     partSize = alignUp(Math.ceil(size / MAX_PARTS), PART_ALIGNMENT);
+    raisedBecause = 'max-parts';
   }
   if (partSize > MAX_PART_SIZE) {
     throw new InvalidArgumentError(
@@ -56,7 +77,12 @@ export function uploadPartSize(requested: number, size?: number): number {
         `above GCS's ${MAX_PART_SIZE}-byte part limit`,
     );
   }
-  return partSize;
+  return Object.freeze({ requested, partSize, ...(raisedBecause === undefined ? {} : { raisedBecause }) });
+}
+
+/** The part size used for an upload of `size` bytes (see {@link choosePartSize}). */
+export function uploadPartSize(requested: number, size?: number): number {
+  return choosePartSize(requested, size).partSize;
 }
 
 /** Plans a multipart upload of `size` bytes (see {@link uploadPartSize}). */

@@ -27,8 +27,8 @@ export function downloadToStream(
   options: TransferDownloadOptions = {},
 ): DownloadStream {
   const settings = resolveDownload(defaults, options);
-  if (options.resume !== undefined || options.keepPartial !== undefined) {
-    throw new InvalidArgumentError('`resume` and `keepPartial` apply to downloadFile only: a stream has no partial file');
+  if (options.resumeFrom !== undefined || (options.resume !== undefined && options.resume !== false) || options.keepPartial !== undefined) {
+    throw new InvalidArgumentError('`resume`, `resumeFrom` and `keepPartial` apply to downloadFile only: a stream has no partial file');
   }
   checkBoolean('decompress', options.decompress);
   const window = options.readWindow ?? settings.concurrency;

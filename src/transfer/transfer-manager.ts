@@ -14,6 +14,7 @@ import { downloadFile } from './file-download.js';
 import { parseObjectRef, type ObjectSource } from './object-ref.js';
 import {
   resolveDefaults,
+  resolveTransfer,
   type TransferDownloadOptions,
   type DownloadResult,
   type TransferDefaults,
@@ -23,6 +24,9 @@ import {
   type UploadResult,
 } from './options.js';
 import type { DownloadStream } from './download-stream.js';
+import { downloadResumably } from './resumable-download.js';
+import { uploadResumably } from './resumable-upload.js';
+import { resolveResume } from './resume-policy.js';
 import { downloadToStream } from './stream-download.js';
 import { uploadFile, uploadStream } from './upload-job.js';
 import type { UploadContext } from './multipart-job.js';
@@ -120,14 +124,22 @@ export class TransferManager implements AsyncDisposable {
    * Downloads an object into `destPath`, verified: bytes go to `<destPath>.gcs-transfer.partial`, which is renamed onto
    * `destPath` only when the combined CRC32C matches the server's (or, without a server hash, when every range
    * arrived; then `validated` is false). Every range after discovery is pinned to the discovered generation.
+   * With `resume`, an interrupted call is continued by the next call for the same object and file (see
+   * {@link TransferDownloadOptions.resume}); the result's `resumed` says what was reused.
    *
    * @throws DataCorruption (nothing renamed), SourceChangedError (the object was overwritten mid-way),
    *   NotFound, AbortError, UnvalidatedError with `requireValidation`, or the request's own error.
    */
   downloadFile(source: ObjectSource, destPath: string, options?: TransferDownloadOptions): Promise<DownloadResult> {
-    return this.#start(() =>
-      downloadFile(this.#downloadContext(), parseObjectRef(source), destPath, this.#defaults, this.#budgeted(options)),
-    );
+    return this.#start(async () => {
+      const ref = parseObjectRef(source);
+      const budgeted = this.#budgeted(options);
+      const run = (call: TransferDownloadOptions | undefined): Promise<DownloadResult> =>
+        downloadFile(this.#downloadContext(), ref, destPath, this.#defaults, call);
+      const resume = resolveResume(options?.resume, options?.resumeFrom);
+      if (resume === undefined || budgeted === undefined) return run(budgeted);
+      return downloadResumably(run, ref, destPath, this.endpoint, resume, budgeted);
+    });
   }
 
   /**
@@ -146,12 +158,22 @@ export class TransferManager implements AsyncDisposable {
    * Uploads a file: one request up to `singleRequestThreshold`, otherwise an XML multipart upload whose parts
    * are read and sent by the worker pool (on the main thread, through it, for a manager given a `transport`). A failed multipart upload is cancelled (or kept with
    * `keepOnFailure`) and the call rejects with MultipartUploadError. XML multipart uploads do not support
-   * generation preconditions, so an existing object is overwritten.
+   * generation preconditions, so an existing object is overwritten. With `resume`, an interrupted call is
+   * continued by the next call for the same file and object (see {@link TransferUploadOptions.resume}).
    */
   uploadFile(srcPath: string, destination: ObjectSource, options?: TransferUploadOptions): Promise<UploadResult> {
-    return this.#start(() =>
-      uploadFile(this.#uploadContext(), srcPath, parseObjectRef(destination, 'destination'), this.#defaults, this.#budgeted(options)),
-    );
+    return this.#start(async () => {
+      const dest = parseObjectRef(destination, 'destination');
+      const budgeted = this.#budgeted(options);
+      const run = (path: string, call: TransferUploadOptions | undefined): Promise<UploadResult> =>
+        uploadFile(this.#uploadContext(), path, dest, this.#defaults, call);
+      const resume = resolveResume(options?.resume, options?.resumeFrom);
+      if (resume === undefined || budgeted === undefined) return run(srcPath, budgeted);
+      if (typeof srcPath !== 'string' || srcPath === '') return run(srcPath, budgeted);
+      const chunkSize = resolveTransfer(this.#defaults, budgeted).chunkSize;
+      const context = { transport: this.#transport, endpoint: this.#endpoint, chunkSize };
+      return uploadResumably(context, run, srcPath, dest, resume, budgeted);
+    });
   }
 
   /**

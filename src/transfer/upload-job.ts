@@ -53,7 +53,7 @@ interface UploadSettings {
   singleRequestThreshold: number | undefined;
   keepOnFailure: boolean;
   onCheckpoint: TransferUploadOptions['onCheckpoint'];
-  resume: TransferUploadOptions['resume'];
+  resume: TransferUploadOptions['resumeFrom'];
   /** See generation-precondition.ts: the service's own check for one request, ours around a multipart upload. */
   ifGenerationMatch: string | undefined;
 }
@@ -122,8 +122,8 @@ export async function uploadStream(
   if (!(source instanceof Readable) && (typeof source !== 'object' || source === null || !(Symbol.asyncIterator in source))) {
     throw new InvalidArgumentError(`Expected \`source\` to be a Readable or an async iterable of bytes, got \`${String(source)}\``);
   }
-  if (settings.resume) {
-    throw new InvalidArgumentError('`resume` is only supported by uploadFile: a stream cannot be read again from the start');
+  if (settings.resume || (options.resume !== undefined && options.resume !== false)) {
+    throw new InvalidArgumentError('`resume` and `resumeFrom` are only supported by uploadFile: a stream cannot be read again from the start');
   }
   const { transfer } = settings;
   const partSize = uploadPartSize(transfer.chunkSize);
@@ -339,13 +339,13 @@ function resolveUpload(defaults: TransferDefaults, options: TransferUploadOption
   }
   checkBoolean('keepOnFailure', options.keepOnFailure);
   checkFunction('onCheckpoint', options.onCheckpoint);
-  const { resume } = options;
+  const resume = options.resumeFrom;
   if (resume !== undefined) {
     if (typeof resume !== 'object' || resume === null || typeof resume.uploadId !== 'string' || resume.uploadId === '') {
-      throw new InvalidArgumentError(`Expected \`resume\` to be { uploadId, parts?, partSize? }, got \`${JSON.stringify(resume)}\``);
+      throw new InvalidArgumentError(`Expected \`resumeFrom\` to be { uploadId, parts?, partSize? }, got \`${JSON.stringify(resume)}\``);
     }
     if (resume.parts !== undefined && !Array.isArray(resume.parts)) {
-      throw new InvalidArgumentError(`Expected \`resume.parts\` to be an array of completed parts, got \`${String(resume.parts)}\``);
+      throw new InvalidArgumentError(`Expected \`resumeFrom.parts\` to be an array of completed parts, got \`${String(resume.parts)}\``);
     }
   }
   const fields = objectFields(options);

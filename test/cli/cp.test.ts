@@ -203,8 +203,9 @@ test('SIGTERM mid-download exits 143, keeps the partial file and journal, and th
   const running = cli(cp('--chunk-size', '1MiB', '-j', '1', 'gs://bkt/term.bin', 'term.bin'), { signal: controller.signal });
   const journalPath = join(dir, 'term.bin.gcs-transfer.partial.json');
   for (let i = 0; i < 500; i += 1) {
-    const journal = await readFile(journalPath, 'utf8').then((t) => JSON.parse(t) as { ranges: unknown[] }, () => undefined);
-    if ((journal?.ranges.length ?? 0) >= 2) break;
+    // Adjacent completed ranges share one journal entry: two ranges done is 2 MiB journaled.
+    const journal = await readFile(journalPath, 'utf8').then((t) => JSON.parse(t) as { ranges: { start: number; end: number }[] }, () => undefined);
+    if ((journal?.ranges ?? []).reduce((total, r) => total + r.end - r.start, 0) >= 2 * MiB) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   controller.abort('SIGTERM');

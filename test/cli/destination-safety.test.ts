@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { runBin } from './bin.js';
+import { ensureBuilt, runBin } from './bin.js';
 
 let emulator: Emulator;
 let dir: string;
@@ -44,6 +44,9 @@ test('two downloads to one file: the second fails with a typed error (exit 3), t
   // destination when the second starts); it is stopped with SIGTERM once the second has failed.
   emulator.faults.add({ match: { op: 'media', object: 'a.bin' }, fault: 'stall-body:60000,after=1000', times: 1 });
   const dest = join(dir, 'race.bin');
+  // A stale build is brought up to date before the clock below starts: on a busy machine the build alone can
+  // take longer than the wait for the first download's lock.
+  await ensureBuilt();
   let firstChild: { kill(signal: NodeJS.Signals): boolean } | undefined;
   const first = runBin(cp('gs://race/a.bin', dest), { onSpawn: (child) => (firstChild = child) });
   try {

@@ -61,3 +61,43 @@ test('out-of-range values name the flag and the accepted range', async () => {
     assert.match(run.stderr, pattern);
   }
 });
+
+/** Uploads `file` with `--chunk-size chunk` while every part after the first fails for good: the state is kept. */
+async function interruptedUpload(file: string, object: string, chunk: string, env: NodeJS.ProcessEnv): Promise<void> {
+  emulator.faults.add({ match: { op: 'mpu-upload-part', object }, fault: 'status:503', skip: 1, times: 1000 });
+  try {
+    const run = await runBin(['cp', '--endpoint', emulator.url, '--chunk-size', chunk, '-j', '1', '--max-retry-time', '200ms', file, `gs://sizes/${object}`], { env });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /re-run the same command to resume/);
+  } finally {
+    emulator.faults.clear();
+  }
+}
+
+test('a re-run with the same too-small --chunk-size resumes without a "keeping the part size" line', async () => {
+  const env = { GCS_TRANSFER_STATE_DIR: join(dir, 'state') };
+  const file = join(dir, 'same.bin');
+  const data = randomBytes(3 * 5 * 1024 * 1024);
+  await writeFile(file, data);
+  await interruptedUpload(file, 'same.bin', '1MiB', env);
+  const again = await runBin(['cp', '--endpoint', emulator.url, '--chunk-size', '1MiB', file, 'gs://sizes/same.bin'], { env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /resuming: 5\.0 MiB of 15\.0 MiB recorded as uploaded/);
+  // 1 MiB resolves to 5 MiB, the interrupted upload's own part size: nothing is being kept against the flag.
+  assert.doesNotMatch(again.stderr, /keeping the interrupted upload's part size/);
+  assert.doesNotMatch(again.stderr, /part size raised/, 'the resumed upload is not planned afresh');
+  assert.ok(Buffer.from(await (await fetch(`${emulator.url}/sizes/same.bin`)).arrayBuffer()).equals(data));
+});
+
+test('a re-run with a genuinely different part size names both effective sizes', async () => {
+  const env = { GCS_TRANSFER_STATE_DIR: join(dir, 'state') };
+  const file = join(dir, 'other.bin');
+  const data = randomBytes(13 * 1024 * 1024);
+  await writeFile(file, data);
+  await interruptedUpload(file, 'other.bin', '6MiB', env);
+  const again = await runBin(['cp', '--endpoint', emulator.url, '--chunk-size', '1MiB', file, 'gs://sizes/other.bin'], { env });
+  assert.equal(again.code, 0, again.stderr);
+  const lines = again.stderr.match(/keeping the interrupted upload's part size.*/g) ?? [];
+  assert.deepEqual(lines, ["keeping the interrupted upload's part size, 6.0 MiB, rather than 5.0 MiB (--chunk-size applies to new uploads)"]);
+  assert.ok(Buffer.from(await (await fetch(`${emulator.url}/sizes/other.bin`)).arrayBuffer()).equals(data));
+});

@@ -80,3 +80,16 @@ test('no references to documents a reader does not have, in the README, the code
     }
   }
 });
+
+test('resume: the README states the library default (off) and the state directory rule the code uses', async () => {
+  const { defaultStateDir } = await import('../../src/transfer/journal-upload.js');
+  assert.equal(row('`resume` (`downloadFile`, `uploadFile`)')[1], '`false`');
+  assert.match(readme, /Off by default \(unlike `cp`\)/);
+  // The order of the rule, as the README and --help give it.
+  const rule = '`$GCS_TRANSFER_STATE_DIR`, `$XDG_STATE_HOME/gcs-transfer` or\n  `~/.local/state/gcs-transfer`';
+  assert.ok(readme.includes(`(default ${rule})`), 'the library section states the rule');
+  assert.equal(CP_SPEC.flags['state-dir']?.default, '$GCS_TRANSFER_STATE_DIR, $XDG_STATE_HOME/gcs-transfer or ~/.local/state/gcs-transfer');
+  assert.equal(defaultStateDir({ GCS_TRANSFER_STATE_DIR: '/a', XDG_STATE_HOME: '/b' }), '/a');
+  assert.equal(defaultStateDir({ XDG_STATE_HOME: '/b' }), join('/b', 'gcs-transfer'));
+  assert.match(defaultStateDir({}), /\.local\/state\/gcs-transfer$/);
+});

@@ -119,7 +119,7 @@ async function attempt(op: UploadOp, name: string, spec: string, times: number):
   if (op === 'list-parts') {
     const open = await openUploadWithAllParts(name);
     uploadIds.push(open.uploadId);
-    options.resume = open;
+    options.resumeFrom = open;
   }
   if (op === 'cancel') {
     // Cancelling happens after a failure: make every part fail for good.

@@ -62,7 +62,7 @@ test('an interrupted download keeps its ranges in progress: stopped past half-wa
     assert.ok(kept >= stoppedAt - 4 * MiB, `checkpoints cover ${kept} of the ${stoppedAt} bytes written`);
 
     const before = shaped.metrics.snapshot().bytesOut;
-    const result = await tm.downloadFile('gs://keep/big', dest, { chunkSize: 8 * MiB, concurrency: 4, resume: { generation: put.generation, ranges } });
+    const result = await tm.downloadFile('gs://keep/big', dest, { chunkSize: 8 * MiB, concurrency: 4, resumeFrom: { generation: put.generation, ranges } });
     const fetched = shaped.metrics.snapshot().bytesOut - before;
     assert.ok(result.validated);
     assert.ok(fetched < data.length / 2, `the re-run fetched ${fetched} of ${data.length} bytes`);

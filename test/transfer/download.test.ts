@@ -149,7 +149,7 @@ test('checkpoints, then a resume that fetches only the missing ranges into the k
   }
   h.emulator.reset();
   const resumed = await tm.downloadFile('gs://dlt/resumable', dest, {
-    resume: { generation: put.generation, ranges: ranges.map(({ start, end, crc32c }) => ({ start, end, crc32c })) },
+    resumeFrom: { generation: put.generation, ranges: ranges.map(({ start, end, crc32c }) => ({ start, end, crc32c })) },
   });
   assert.ok((await readFile(dest)).equals(data));
   assert.equal(resumed.validated, true);
@@ -173,14 +173,14 @@ test('a resume whose ranges cover everything but the tail re-reads one byte to d
   // Rebuild a partial file holding every range (as a crash just before the rename would leave it).
   await writeFile(`${dest}.gcs-transfer.partial`, await readFile(dest));
   h.emulator.reset();
-  const all = await tm.downloadFile('gs://dlt/tail', dest, { resume: { generation: put.generation, ranges } });
+  const all = await tm.downloadFile('gs://dlt/tail', dest, { resumeFrom: { generation: put.generation, ranges } });
   assert.equal(all.validated, true);
   assert.equal(h.emulator.metrics.snapshot().bytesOut, 1);
   assert.ok((await readFile(dest)).equals(data));
   // Now only the first two ranges are done.
   await writeFile(`${dest}.gcs-transfer.partial`, data.subarray(0, 2 * CHUNK));
   h.emulator.reset();
-  await tm.downloadFile('gs://dlt/tail', dest, { resume: { generation: put.generation, ranges: ranges.slice(0, 2) } });
+  await tm.downloadFile('gs://dlt/tail', dest, { resumeFrom: { generation: put.generation, ranges: ranges.slice(0, 2) } });
   assert.ok((await readFile(dest)).equals(data));
   assert.equal(h.emulator.metrics.snapshot().bytesOut, CHUNK + 1);
 });
@@ -193,17 +193,17 @@ test('resume refuses a changed object, overlapping ranges and a missing partial 
   await writeFile(`${dest}.gcs-transfer.partial`, data.subarray(0, CHUNK));
   await h.emulator.putObject('dlt', 'changed', seededBytes(2 * CHUNK, 16));
   const ranges = [{ start: 0, end: CHUNK, crc32c: crc32c(data.subarray(0, CHUNK)) }];
-  await assert.rejects(tm.downloadFile('gs://dlt/changed', dest, { resume: { generation: put.generation, ranges } }), {
+  await assert.rejects(tm.downloadFile('gs://dlt/changed', dest, { resumeFrom: { generation: put.generation, ranges } }), {
     code: 'ERR_GCS_SOURCE_CHANGED',
   });
   assert.equal(await exists(dest), false);
   await assert.rejects(
     tm.downloadFile('gs://dlt/changed', dest, {
-      resume: { generation: put.generation, ranges: [...ranges, { start: 10, end: 20, crc32c: 1 }] },
+      resumeFrom: { generation: put.generation, ranges: [...ranges, { start: 10, end: 20, crc32c: 1 }] },
     }),
     { code: 'ERR_GCS_INVALID_ARG', message: /overlaps/ },
   );
-  await assert.rejects(tm.downloadFile('gs://dlt/changed', join(h.dir, 'nothing'), { resume: { generation: '1', ranges: [] } }), {
+  await assert.rejects(tm.downloadFile('gs://dlt/changed', join(h.dir, 'nothing'), { resumeFrom: { generation: '1', ranges: [] } }), {
     code: 'ERR_GCS_INVALID_ARG',
     message: /partial does not exist/,
   });

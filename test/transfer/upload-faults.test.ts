@@ -116,7 +116,7 @@ test('keepOnFailure leaves the upload open with its completed parts; resume fini
   );
   assert.equal(await uploadIsOpen(h.emulator, 'upf', 'kept', kept.uploadId), true);
   h.emulator.reset();
-  const result = await tm.uploadFile(path, 'gs://upf/kept', { resume: { uploadId: kept.uploadId, parts: kept.completedParts } });
+  const result = await tm.uploadFile(path, 'gs://upf/kept', { resumeFrom: { uploadId: kept.uploadId, parts: kept.completedParts } });
   assert.ok((await objectBytes(h.emulator, 'upf', 'kept')).equals(data));
   assert.equal(result.uploadId, kept.uploadId);
   assert.equal(result.validated, true);
@@ -145,7 +145,7 @@ test('resume re-sends parts whose ETag differs or whose local bytes changed, kee
   const changedPath = join(h.dir, 'changed.bin');
   await writeFile(changedPath, changed);
   h.emulator.reset();
-  await tm.uploadFile(changedPath, 'gs://upf/reconcile', { resume: { uploadId: kept.uploadId, parts } });
+  await tm.uploadFile(changedPath, 'gs://upf/reconcile', { resumeFrom: { uploadId: kept.uploadId, parts } });
   assert.ok((await objectBytes(h.emulator, 'upf', 'reconcile')).equals(changed));
   assert.equal(h.emulator.metrics.snapshot().requests['mpu-upload-part'], 3, 'parts 2, 3 and 5');
 });
@@ -222,7 +222,7 @@ test('keepOnFailure with an abort leaves the upload open for a later resume', as
   assert.equal(await uploadIsOpen(h.emulator, 'upf', 'abort-keep', uploadId), true);
   h.emulator.reset();
   const parts = events.flatMap((e) => (e.type === 'part' ? [{ partNumber: e.partNumber, etag: e.etag, crc32c: e.crc32c, size: e.size }] : []));
-  await tm.uploadFile(path, 'gs://upf/abort-keep', { resume: { uploadId, parts } });
+  await tm.uploadFile(path, 'gs://upf/abort-keep', { resumeFrom: { uploadId, parts } });
   assert.ok((await objectBytes(h.emulator, 'upf', 'abort-keep')).equals(data));
 });
 
@@ -230,7 +230,7 @@ test('resuming an upload that no longer exists fails with cleanup none, without 
   const events: UploadCheckpoint[] = [];
   await tm.uploadFile(path, 'gs://upf/gone', { onCheckpoint: (e) => events.push(e) });
   h.emulator.reset();
-  await assert.rejects(tm.uploadFile(path, 'gs://upf/gone', { resume: { uploadId: uploadIdOf(events) } }), {
+  await assert.rejects(tm.uploadFile(path, 'gs://upf/gone', { resumeFrom: { uploadId: uploadIdOf(events) } }), {
     code: 'ERR_GCS_MPU_FAILED',
     cleanup: 'none',
     message: /no longer exists/,

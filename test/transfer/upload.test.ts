@@ -208,7 +208,7 @@ test('bad arguments are InvalidArgumentErrors before any request', async () => {
     [() => tm.uploadFile(path, 'gs://upl/x', { metadata: { 'bad key': 'v' } }), /metadata/],
     [() => tm.uploadFile(path, 'gs://upl/x', { singleRequestThreshold: -1 }), /singleRequestThreshold/],
     [() => tm.uploadFile(path, 'gs://upl/x', { checksum: false, requireValidation: true }), /requireValidation/],
-    [() => tm.uploadStream(Readable.from([]), 'gs://upl/x', { resume: { uploadId: 'u' } }), /uploadFile/],
+    [() => tm.uploadStream(Readable.from([]), 'gs://upl/x', { resumeFrom: { uploadId: 'u' } }), /uploadFile/],
     [() => tm.uploadStream(42 as unknown as Readable, 'gs://upl/x'), /`source`/],
   ];
   for (const [start, message] of cases) await assert.rejects(start(), { code: 'ERR_GCS_INVALID_ARG', message });
