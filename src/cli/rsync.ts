@@ -1,5 +1,5 @@
 /**
- * `gcs-transfer rsync [-r] [--checksum] [--delete] [--dry-run] SRC DST`: one-way sync between a local directory
+ * `gcs-transfer rsync -r [--checksum] [--delete] [--dry-run] SRC DST`: one-way sync between a local directory
  * and a gs:// prefix (or two prefixes). Identical objects are skipped — by size and time (rsync's quick check)
  * or, with `--checksum`, by size and CRC32C — so re-running an interrupted sync sends only the rest.
  */
