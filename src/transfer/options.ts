@@ -90,7 +90,7 @@ export interface TransferManagerOptions {
   maxConnections?: number;
   /**
    * Bytes that small-object tasks of many-object calls may hold in memory at once, across the manager (each
-   * single-request upload holds its object while it is sent).
+   * single-request upload holds its object twice while it is sent: its bytes and the request body made of them).
    * @default 268_435_456 (256 MiB)
    */
   maxBufferedBytes?: number;

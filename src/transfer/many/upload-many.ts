@@ -52,6 +52,9 @@ export async function uploadMany(context: ManyContext, source: LocalSource, dest
   return runMany('upload', items(), (item, tools) => uploadOne(context, item.file, item.ref, options, tools), options);
 }
 
+/** Copies of a single-request upload's bytes in memory while it is sent (measured: 643 MiB peak for a 256 MiB budget when only one was counted). */
+const SINGLE_REQUEST_COPIES = 2;
+
 /** One file to one object, honouring skipExisting/skipIdentical; used by uploadMany, cp and rsync. */
 export async function uploadOne(
   context: ManyContext,
@@ -70,8 +73,9 @@ export async function uploadOne(
   }
   if (options.dryRun) return { status: 'skipped', reason: 'dry-run' };
   const chunkSize = options.chunkSize ?? context.defaults.chunkSize;
-  // A file sent in one request is read whole: it reserves its bytes in the manager's buffer budget first.
-  const release = file.size <= chunkSize ? await context.scheduler.bytes.reserve(file.size, tools.signal) : () => undefined;
+  // A file sent in one request is held twice while it is sent (its bytes, and the multipart/related body made
+  // from them): it reserves both in the manager's buffer budget first, so maxBufferedBytes bounds real memory.
+  const release = file.size <= chunkSize ? await context.scheduler.bytes.reserve(SINGLE_REQUEST_COPIES * file.size, tools.signal) : () => undefined;
   try {
     const result = await context.uploadFile(file.path, ref, {
       ...transferOptions(options, tools),
