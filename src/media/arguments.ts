@@ -22,13 +22,14 @@ export function checkUrl(url: unknown, argument: string, options: { allowQuery?:
       parsed = undefined;
     }
   }
-  const shown = typeof url === 'string' ? `\`${redactUrl(url)}\`` : describe(url);
+  // Only for the error messages: redacting parses the URL again, and this runs for every request object.
+  const shown = (): string => (typeof url === 'string' ? `\`${redactUrl(url)}\`` : describe(url));
   if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    throw new InvalidArgumentError(`Expected \`${argument}\` to be an absolute http(s) URL, got ${shown}`);
+    throw new InvalidArgumentError(`Expected \`${argument}\` to be an absolute http(s) URL, got ${shown()}`);
   }
   if (options.allowQuery === false && (parsed.search !== '' || (url as string).includes('?'))) {
     // Query parameters are appended by concatenation (`?uploads`, `?uploadId=`), as in Python.
-    throw new InvalidArgumentError(`Expected \`${argument}\` to be an object URL without a query string, got ${shown}`);
+    throw new InvalidArgumentError(`Expected \`${argument}\` to be an object URL without a query string, got ${shown()}`);
   }
   return url as string;
 }
