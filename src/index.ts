@@ -99,7 +99,7 @@ export type { ListedPart } from './util/xml.js';
 
 // ---- parallel engine ----
 export { TransferManager } from './transfer/transfer-manager.js';
-export { DestinationLock } from './transfer/destination-lock.js';
+export { DestinationLock } from './transfer/destination/destination-lock.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY } from './transfer/options.js';
 export type {
   CompletedRange,
@@ -115,7 +115,7 @@ export type {
   UploadCheckpoint,
   UploadResult,
 } from './transfer/options.js';
-export type { DownloadStream } from './transfer/download-stream.js';
+export type { DownloadStream } from './transfer/download/download-stream.js';
 export type { ProgressCallback, ProgressSnapshot } from './transfer/progress.js';
 export { formatObjectRef, parseObjectRef } from './transfer/object-ref.js';
 export type { ObjectRef, ObjectSource } from './transfer/object-ref.js';

@@ -8,10 +8,10 @@ import { writev } from 'node:fs';
 import { serializeError } from '../src/errors.js';
 import type { DownloadRangeTask, DownloadRangeValue, RangeHead, RangeStoredMessage, TaskReply } from '../src/pool/protocol.js';
 import type { RawChunkedDownload } from '../src/media/chunked-download.js';
-import { fetchRange, objectHead } from '../src/transfer/range-fetch.js';
-import { writevFully } from '../src/transfer/file-sink.js';
+import { fetchRange, objectHead } from '../src/transfer/download/range-fetch.js';
+import { writevFully } from '../src/transfer/destination/file-sink.js';
 import { PARTIAL_CHECKPOINT_BYTES } from '../src/transfer/options.js';
-import { RangeReceiver, type RangeStore } from '../src/transfer/range-receiver.js';
+import { RangeReceiver, type RangeStore } from '../src/transfer/download/range-receiver.js';
 import { TaskChannel, cancelledReply, claimTask, workerTransport } from './worker-context.js';
 
 /** A file output reports stored bytes after this many bytes or this long, whichever comes first. */

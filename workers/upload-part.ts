@@ -4,7 +4,7 @@
  * reported over the task's port, and the result `{ etag, crc32c, size }` (or the failure) returned as data.
  */
 import type { UploadPartTask } from '../src/pool/protocol.js';
-import { putPart } from '../src/transfer/part-upload.js';
+import { putPart } from '../src/transfer/upload/part-upload.js';
 import { TaskChannel, cancelledReply, claimTask, replyTo, workerTransport } from './worker-context.js';
 
 export async function uploadPart(task: UploadPartTask): Promise<unknown> {

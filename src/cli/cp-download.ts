@@ -6,7 +6,7 @@
 import { pipeline } from 'node:stream/promises';
 import { formatObjectRef } from '../transfer/object-ref.js';
 import type { ResumeEvent } from '../transfer/options.js';
-import { PARTIAL_SUFFIX } from '../transfer/side-files.js';
+import { PARTIAL_SUFFIX } from '../transfer/destination/side-files.js';
 import { StdoutClosed, type CpContext, type CpOutcome } from './cp-context.js';
 import { summaryOf } from './cp-report.js';
 import { formatSize } from './sizes.js';

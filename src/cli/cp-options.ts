@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MIN_DOWNLOAD_RANGE, downloadRangeSize } from '../transfer/options.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE } from '../transfer/part-plan.js';
 import { parseObjectRef, type ObjectRef } from '../transfer/object-ref.js';
-import { defaultStateDir } from '../transfer/journal-upload.js';
+import { defaultStateDir } from '../transfer/resume/journal-upload.js';
 import type { AuthOption } from '../transport/create-transport.js';
 import { booleanFlag, parseCommandLine, parseInteger, stringFlag, type CommandSpec } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';

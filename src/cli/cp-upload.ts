@@ -4,7 +4,7 @@
  * identical command continues it. This file resolves the part size once, calls the library and says what
  * happened.
  */
-import { inspectSourceFile } from '../transfer/local-source.js';
+import { inspectSourceFile } from '../transfer/upload/local-source.js';
 import { formatObjectRef } from '../transfer/object-ref.js';
 import type { ResumeEvent, TransferUploadOptions, UploadCheckpoint } from '../transfer/options.js';
 import { MAX_PARTS, PART_ALIGNMENT, choosePartSize, type PartSizeChoice } from '../transfer/part-plan.js';

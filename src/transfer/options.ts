@@ -8,7 +8,7 @@ import type { CompletedPart } from '../errors.js';
 import type { AuthOption } from '../transport/create-transport.js';
 import { RetryStrategy } from '../transport/retry.js';
 import type { TimeoutOptions, Transport } from '../transport/transport.js';
-import type { DestinationLock } from './destination-lock.js';
+import type { DestinationLock } from './destination/destination-lock.js';
 import type { ProgressCallback } from './progress.js';
 import { assertPositiveInteger } from './part-plan.js';
 

@@ -9,8 +9,8 @@ import type { AuthProvider } from '../transport/auth.js';
 import { authProviderFor, createTransport } from '../transport/create-transport.js';
 import { GcsEndpoint } from '../transport/endpoint.js';
 import type { Transport } from '../transport/transport.js';
-import { INLINE_DOWNLOAD_MAX_BYTES, type DownloadContext } from './download-job.js';
-import { downloadFile } from './file-download.js';
+import { INLINE_DOWNLOAD_MAX_BYTES, type DownloadContext } from './download/download-job.js';
+import { downloadFile } from './download/file-download.js';
 import { parseObjectRef, type ObjectSource } from './object-ref.js';
 import {
   resolveDefaults,
@@ -23,13 +23,13 @@ import {
   type TransferUploadOptions,
   type UploadResult,
 } from './options.js';
-import type { DownloadStream } from './download-stream.js';
-import { downloadResumably } from './resumable-download.js';
-import { uploadResumably } from './resumable-upload.js';
-import { resolveResume } from './resume-policy.js';
-import { downloadToStream } from './stream-download.js';
-import { uploadFile, uploadStream } from './upload-job.js';
-import type { UploadContext } from './multipart-job.js';
+import type { DownloadStream } from './download/download-stream.js';
+import { downloadResumably } from './resume/resumable-download.js';
+import { uploadResumably } from './resume/resumable-upload.js';
+import { resolveResume } from './resume/resume-policy.js';
+import { downloadToStream } from './download/stream-download.js';
+import { uploadFile, uploadStream } from './upload/upload-job.js';
+import type { UploadContext } from './upload/multipart-job.js';
 import type { ManyContext } from './many/context.js';
 import { copyMany, copyObject, type CopyManyOptions, type CopyOptions, type CopyResult } from './many/copy-many.js';
 import { deleteMany, deleteObject, type DeleteManyOptions } from './many/delete-many.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { JournalWriter, readJournalFile, removeJournalFile, writeJournalFile } from '../../src/transfer/journal-file.js';
+import { JournalWriter, readJournalFile, removeJournalFile, writeJournalFile } from '../../src/transfer/resume/journal-file.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'journal-file-'));

@@ -82,7 +82,7 @@ test('no references to documents a reader does not have, in the README, the code
 });
 
 test('resume: the README states the library default (off) and the state directory rule the code uses', async () => {
-  const { defaultStateDir } = await import('../../src/transfer/journal-upload.js');
+  const { defaultStateDir } = await import('../../src/transfer/resume/journal-upload.js');
   assert.equal(row('`resume` (`downloadFile`, `uploadFile`)')[1], '`false`');
   assert.match(readme, /Off by default \(unlike `cp`\)/);
   // The order of the rule, as the README and --help give it.

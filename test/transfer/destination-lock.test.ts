@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DestinationLock } from '../../src/transfer/destination-lock.js';
-import { LOCK_SUFFIX, PARTIAL_SUFFIX } from '../../src/transfer/side-files.js';
+import { DestinationLock } from '../../src/transfer/destination/destination-lock.js';
+import { LOCK_SUFFIX, PARTIAL_SUFFIX } from '../../src/transfer/destination/side-files.js';
 
 let dir: string;
 before(async () => {

@@ -6,7 +6,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DestinationLock } from '../../src/transfer/destination-lock.js';
+import { DestinationLock } from '../../src/transfer/destination/destination-lock.js';
 import { MiB, harness, seededBytes, type Harness } from './helpers.js';
 
 let h: Harness;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { directorySyncer } from '../../src/transfer/directory-sync.js';
+import { directorySyncer } from '../../src/transfer/destination/directory-sync.js';
 
 /** A fake sync whose runs are started and finished by hand. */
 function manualSyncs() {

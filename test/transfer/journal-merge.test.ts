@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { crc32c } from '../../src/checksum/crc32c.js';
-import { DownloadJournal } from '../../src/transfer/journal-download.js';
+import { DownloadJournal } from '../../src/transfer/resume/journal-download.js';
 import type { ResumeEvent } from '../../src/transfer/options.js';
 import { harness, seededBytes, type Harness } from './helpers.js';
 

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { BufferPool } from '../../src/transfer/buffer-pool.js';
-import { chunkStream } from '../../src/transfer/chunker.js';
-import type { StreamPart } from '../../src/transfer/chunker.js';
+import { BufferPool } from '../../src/transfer/upload/buffer-pool.js';
+import { chunkStream } from '../../src/transfer/upload/chunker.js';
+import type { StreamPart } from '../../src/transfer/upload/chunker.js';
 
 /** Splits `data` into pieces of irregular sizes (1 byte up to 3 parts' worth). */
 function* irregularPieces(data: Buffer, partSize: number): Generator<Buffer> {

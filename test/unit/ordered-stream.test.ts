@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { OrderedStream } from '../../src/transfer/ordered-stream.js';
+import { OrderedStream } from '../../src/transfer/download/ordered-stream.js';
 
 async function readAll(stream: OrderedStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
