@@ -92,7 +92,13 @@ export function createEmulatorServer(state: EmulatorState, shaper: Shaper | unde
 async function handle(req: IncomingMessage, res: ServerResponse, state: EmulatorState, shaper: Shaper | undefined, fallbackHost: string, closing: AbortSignal | undefined): Promise<void> {
   const route = routeRequest(req.method ?? 'GET', req.url ?? '/');
   if (route.action === 'control') return handleControl(req, res, route.path, state);
-  res.once('close', state.metrics.begin(route.op));
+  // A request stops counting as in flight once its response is finished ('finish': the last byte is handed to
+  // the socket), or when the connection goes ('close', for cut responses). 'close' alone trails the client: on a
+  // busy event loop a client that already read the whole response could start its next request first, and a
+  // sequential client would be counted with two requests in flight.
+  const end = state.metrics.begin(route.op);
+  res.once('finish', end);
+  res.once('close', end);
 
   let plan: FaultPlan = emptyPlan();
   let planError: GcsErrorReply | undefined;

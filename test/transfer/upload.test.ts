@@ -123,14 +123,14 @@ test('ifGenerationMatch: 0 writes only a new object — atomically in one reques
   assert.ok((await objectBytes(h.emulator, 'upl', 'taken-small')).equals(theirs));
   assert.ok((await objectBytes(h.emulator, 'upl', 'taken-big')).equals(theirs));
 
-  // Another writer creates the object while the parts are on their way: the upload is cancelled, theirs stays.
-  let raced = false;
+  // Another writer creates the object while the parts are on their way (their answers are held back 300 ms,
+  // so that write is surely stored before the upload completes): the upload is cancelled, theirs stays.
+  h.emulator.faults.add({ match: { op: 'mpu-upload-part' }, fault: 'stall-headers:300', times: 3 });
+  let raced: Promise<unknown> | undefined;
   const racing = tm.uploadFile(path, 'gs://upl/raced', {
     ifGenerationMatch: 0,
     onCheckpoint: (event) => {
-      if (event.type !== 'part' || raced) return;
-      raced = true;
-      void h.emulator.putObject('upl', 'raced', theirs);
+      if (event.type === 'initiated') raced ??= h.emulator.putObject('upl', 'raced', theirs);
     },
   });
   await assert.rejects(racing, (error: Error & { code?: string; cleanup?: string; cause?: { code?: string } }) => {
@@ -139,6 +139,7 @@ test('ifGenerationMatch: 0 writes only a new object — atomically in one reques
     assert.equal(error.cleanup, 'aborted');
     return true;
   });
+  await raced;
   assert.ok((await objectBytes(h.emulator, 'upl', 'raced')).equals(theirs));
 
   // Free names are written, both ways.
