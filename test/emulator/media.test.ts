@@ -158,7 +158,9 @@ test('gzip-stored objects are served decompressed unless the client accepts gzip
 
 test('a large download is streamed: the emulator process does not buffer the object', async (t) => {
   const emulator = await useEmulator(t);
-  const size = 96 * 1024 * 1024;
+  // Large against the bound below: buffering the object would show all of it, while garbage the collector has
+  // not reached yet (chunks already sent) measured up to ~55 MiB on a busy machine.
+  const size = 160 * 1024 * 1024;
   const block = bytes(1024 * 1024, 3);
   async function* source() {
     for (let i = 0; i < size / block.length; i += 1) yield block;
@@ -178,5 +180,5 @@ test('a large download is streamed: the emulator process does not buffer the obj
   } finally {
     clearInterval(sampler);
   }
-  assert.ok(peak - before < 48 * 1024 * 1024, `peak external memory grew by ${(peak - before) / 1048576} MiB`);
+  assert.ok(peak - before < 80 * 1024 * 1024, `peak external memory grew by ${(peak - before) / 1048576} MiB`);
 });
