@@ -84,16 +84,10 @@ async function runClient(task: ClientTask): Promise<void> {
       case 'upload-stream':
         ({ bytes, validated } = await tm.uploadStream(createReadStream(task.file, { highWaterMark: MiB }), task.object));
         break;
-      case 'upload-many': {
-        const summary = await tm.uploadMany(task.file, task.object);
-        if (summary.failed > 0) throw new Error(`uploadMany: ${summary.failed} objects failed`);
-        ({ bytes } = summary);
-        validated = true;
-        break;
-      }
+      case 'upload-many':
       case 'download-many': {
-        const summary = await tm.downloadMany(task.object, task.file);
-        if (summary.failed > 0) throw new Error(`downloadMany: ${summary.failed} objects failed`);
+        const summary = task.mode === 'upload-many' ? await tm.uploadMany(task.file, task.object) : await tm.downloadMany(task.object, task.file);
+        if (summary.failed > 0) throw new Error(`${task.mode}: ${summary.failed} objects failed`);
         ({ bytes } = summary);
         validated = true;
         break;

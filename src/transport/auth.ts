@@ -107,10 +107,10 @@ export class GoogleAuthProvider implements AuthProvider {
   async getHeaders(url: string, options: AuthHeaderOptions = {}): Promise<Record<string, string>> {
     try {
       const client = await (await this.#googleAuth()).getClient();
-      const { OAuth2Client } = await import('google-auth-library');
       // OAuth2-based clients (user, service account, metadata server) expose a real refresh; others (external
-      // accounts) keep their own cache and refresh when the token expires.
-      if (options.forceRefresh && client instanceof OAuth2Client) {
+      // accounts) keep their own cache and refresh when the token expires. (The class is looked up only for a
+      // forced refresh: every request asks for headers, and the library is loaded lazily.)
+      if (options.forceRefresh && client instanceof (await import('google-auth-library')).OAuth2Client) {
         this.#refreshing ??= client
           .refreshAccessToken()
           .then(() => undefined)
