@@ -144,7 +144,8 @@ export class Exchange {
         this.res.end();
         return;
       }
-      await this.#sendBody(Buffer.isBuffer(fixed) ? [fixed] : fixed);
+      const length = Object.entries(outgoing).find(([name]) => name.toLowerCase() === 'content-length')?.[1];
+      await this.#sendBody(Buffer.isBuffer(fixed) ? [fixed] : fixed, length === undefined ? Number.NaN : Number(length));
     } finally {
       // A stream the response never read (client gone, HEAD) still holds a file descriptor.
       if (body instanceof Readable) body.destroy();
@@ -168,7 +169,8 @@ export class Exchange {
     );
   }
 
-  async #sendBody(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  /** `declaredBytes` is the response's Content-Length (NaN when it has none). */
+  async #sendBody(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, declaredBytes: number): Promise<void> {
     const { res } = this;
     const plan = this.plan;
     const shaper = this.#shaper?.pacesBodies ? this.#shaper : undefined;
@@ -176,9 +178,18 @@ export class Exchange {
       plan.flipByteAt !== undefined || plan.truncateAfterBytes !== undefined || plan.resetAfterBytes !== undefined || plan.stallBody !== undefined;
     if (!faulty && !shaper) {
       // The common path: large chunks straight to the socket, waiting only for backpressure.
+      // The last chunk ends the response in the same call: a file source learns it is exhausted only after one
+      // more read, and meanwhile a client that has every byte would already send its next request, so a
+      // sequential client would look like two requests in flight.
+      let sent = 0;
       for await (const chunk of source) {
         if (this.closed) return;
         this.#metrics.addBytesOut(chunk.byteLength);
+        sent += chunk.byteLength;
+        if (sent >= declaredBytes) {
+          res.end(chunk);
+          return;
+        }
         if (!res.write(chunk) && !(await drained(res))) return;
       }
       res.end();
