@@ -124,7 +124,8 @@ test('redirects are returned, never followed', async (t) => {
 });
 
 test('a stall before the headers past readMs → TimeoutError (UND_ERR_HEADERS_TIMEOUT)', async (t) => {
-  const { url, transport } = await setup(t, () => undefined /* never answers */);
+  // A transport default far above the per-request 200 ms, so the bound below tells them apart on a loaded machine.
+  const { url, transport } = await setup(t, () => undefined /* never answers */, { timeout: { readMs: 8000, connectMs: 2000 } });
   const started = Date.now();
   await assert.rejects(transport.request(get(`${url}/slow`), { timeout: { readMs: 200 } }), (error: unknown) => {
     assert.ok(error instanceof TimeoutError);
@@ -134,7 +135,7 @@ test('a stall before the headers past readMs → TimeoutError (UND_ERR_HEADERS_T
     assert.match(error.message, /GET http:\/\/127\.0\.0\.1:\d+\/slow timed out/);
     return true;
   });
-  assert.ok(Date.now() - started < 1900, 'the per-request readMs overrode the transport default');
+  assert.ok(Date.now() - started < 4000, 'the per-request readMs overrode the transport default');
 });
 
 test('a stall in the middle of the body → the body read fails, mapTransportError gives TimeoutError', async (t) => {
