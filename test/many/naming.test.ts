@@ -3,9 +3,12 @@
  * Content-Type by extension.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { contentTypeFor } from '../../src/transfer/many/content-type.js';
-import { safeLocalPath } from '../../src/transfer/many/safe-path.js';
+import { DestinationTree, safeLocalPath } from '../../src/transfer/many/safe-path.js';
 import { hasWildcard, literalPrefix, wildcardRegExp } from '../../src/transfer/many/wildcard.js';
 
 describe('names', () => {
@@ -48,5 +51,25 @@ describe('names', () => {
     assert.equal(contentTypeFor('x.parquet'), 'application/vnd.apache.parquet');
     assert.equal(contentTypeFor('noext'), 'application/octet-stream');
     assert.equal(contentTypeFor('weird.xyz'), 'application/octet-stream');
+  });
+
+  it('objects of one directory prepared at once share the work, and each failure names its own object', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'gcs-tree-'));
+    try {
+      const tree = await DestinationTree.open(root);
+      const names = Array.from({ length: 20 }, (_, i) => `d/e/f${i}`);
+      await Promise.all(names.map((name) => tree.prepareParent(safeLocalPath(root, name), name)));
+      assert.ok((await stat(join(root, 'd/e'))).isDirectory());
+      // A file where a directory is needed: every object waiting on that directory fails in its own words.
+      await writeFile(join(root, 'x'), 'a file');
+      const blocked = ['x/y/1', 'x/y/2', 'x/y/3'];
+      const outcomes = await Promise.allSettled(blocked.map((name) => tree.prepareParent(safeLocalPath(root, name), name)));
+      outcomes.forEach((outcome, i) => {
+        assert.equal(outcome.status, 'rejected');
+        assert.match(String((outcome as PromiseRejectedResult).reason.message), new RegExp(`object "x/y/${i + 1}": a file in the destination is in the way`));
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

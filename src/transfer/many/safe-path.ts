@@ -46,6 +46,8 @@ export class DestinationTree {
   readonly root: string;
   readonly #realRoot: string;
   readonly #ready = new Set<string>();
+  /** Directories being prepared now (at most one entry per object in flight). */
+  readonly #preparing = new Map<string, Promise<void>>();
 
   private constructor(root: string, realRoot: string) {
     this.root = root;
@@ -65,6 +67,20 @@ export class DestinationTree {
   async prepareParent(path: string, objectName: string): Promise<void> {
     const parent = dirname(path);
     if (this.#ready.has(parent)) return;
+    // The objects of one directory arrive together: the first prepares it, the others wait for that instead
+    // of each making the same mkdir and realpath calls.
+    const shared = this.#preparing.get(parent);
+    if (shared) {
+      // A failure is reported in each object's own words: retry alone rather than pass on another's error.
+      await shared.catch(() => this.#prepare(parent, objectName));
+      return;
+    }
+    const pending = this.#prepare(parent, objectName).finally(() => this.#preparing.delete(parent));
+    this.#preparing.set(parent, pending);
+    await pending;
+  }
+
+  async #prepare(parent: string, objectName: string): Promise<void> {
     try {
       await mkdir(parent, { recursive: true });
     } catch (error) {
