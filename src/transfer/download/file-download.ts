@@ -51,8 +51,9 @@ export async function downloadFile(
   const target: DownloadTarget = {
     open: async () => undefined,
     close: () => undefined,
-    // A new partial file that the first request fills whole needs no sizing (one call less per small file).
-    sized: (size) => (options.resumeFrom === undefined && size <= settings.chunkSize ? Promise.resolve() : sink.truncate(size)),
+    // A new partial file starts empty and every byte of the object is written before commit, so only a resumed
+    // one (which may be longer than the object, if it changed size) is sized.
+    sized: (size) => (options.resumeFrom === undefined ? Promise.resolve() : sink.truncate(size)),
   };
   const { controller, dispose } = linkedController(settings.signal);
   let encoding: string | undefined;
