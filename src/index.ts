@@ -122,7 +122,7 @@ export type { ObjectRef, ObjectSource } from './transfer/object-ref.js';
 
 // ---- many objects and the scheduler (methods of TransferManager) ----
 export type { ManyOptions, ManyProgress, ManySummary, ObjectOutcome } from './transfer/many/outcomes.js';
-export type { CallOptions, ListPage, ObjectInfo } from './transfer/many/object-api.js';
+export type { CallOptions, ListPage, ObjectInfo } from './transfer/object-api.js';
 export type { ListOptions } from './transfer/many/listing.js';
 export type { LocalSource } from './transfer/many/local-source.js';
 export type { UploadManyOptions } from './transfer/many/upload-many.js';

@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import { serializeError } from '../errors.js';
-import type { ObjectInfo } from '../transfer/many/object-api.js';
+import type { ObjectInfo } from '../transfer/object-api.js';
 import type { CommandSpec } from './args.js';
 import { CONNECTION_FLAGS, OUTPUT_FLAGS, outputMode, requireCloudUrl } from './cloud-flags.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';

@@ -36,7 +36,7 @@ import { deleteMany, deleteObject, type DeleteManyOptions } from './many/delete-
 import { downloadMany, type CloudSource, type DownloadManyOptions } from './many/download-many.js';
 import { listPages, parseCloudUrl, type ListOptions } from './many/listing.js';
 import type { LocalSource } from './many/local-source.js';
-import { getObjectInfo, type CallOptions, type ListPage, type ObjectInfo } from './many/object-api.js';
+import { getObjectInfo, type CallOptions, type ListPage, type ObjectInfo } from './object-api.js';
 import type { ManySummary } from './many/outcomes.js';
 import { sync, type SyncOptions, type SyncResult } from './many/sync.js';
 import { uploadMany, type UploadManyOptions } from './many/upload-many.js';

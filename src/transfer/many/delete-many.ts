@@ -9,7 +9,7 @@ import { classifyError } from '../../scheduler/error-class.js';
 import { formatObjectRef, parseObjectRef, type ObjectSource } from '../object-ref.js';
 import type { ManyContext } from './context.js';
 import { cloudMatches } from './download-many.js';
-import { deleteObjectCall, type CallOptions } from './object-api.js';
+import { deleteObjectCall, type CallOptions } from '../object-api.js';
 import type { ManyOptions, ManySummary, ObjectOutcome } from './outcomes.js';
 import { checkManyOptions, DEFAULT_MANY_CONCURRENCY, runMany, type ManyItem } from './run-many.js';
 

@@ -11,7 +11,7 @@ import { formatObjectRef, parseObjectRef, type ObjectSource } from '../object-re
 import type { ManyContext } from './context.js';
 import { fileMatchesObject } from './identical.js';
 import { expandCloudSource, parseCloudUrl, type CloudMatch } from './listing.js';
-import { getObjectInfo } from './object-api.js';
+import { getObjectInfo } from '../object-api.js';
 import type { ManyOptions, ManySummary } from './outcomes.js';
 import { checkManyOptions, runMany, type ManyItem, type TaskResult, type TaskTools } from './run-many.js';
 import { DestinationTree, safeLocalPath } from './safe-path.js';

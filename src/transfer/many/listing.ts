@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { parseObjectRef } from '../object-ref.js';
 import type { ManyContext } from './context.js';
-import { getObjectInfo, listPage, type CallOptions, type ListPage, type ObjectInfo } from './object-api.js';
+import { getObjectInfo, listPage, type CallOptions, type ListPage, type ObjectInfo } from '../object-api.js';
 import { hasWildcard, literalPrefix, wildcardRegExp } from './wildcard.js';
 
 /** `gs://bucket`, `gs://bucket/` or `gs://bucket/path`: a bucket and a (possibly empty) name or prefix. */

@@ -8,12 +8,7 @@
  * would be replaced. The README states this.
  */
 import { InvalidArgumentError, PreconditionFailed } from '../../errors.js';
-import { readObjectResource } from '../../media/object-resource.js';
-import { requireStatus, withResponse } from '../../media/response-checks.js';
-import { sendWithRetry } from '../../media/send-with-retry.js';
-import type { GcsEndpoint } from '../../transport/endpoint.js';
-import type { RetryStrategy } from '../../transport/retry.js';
-import { dumpBody, type Transport } from '../../transport/transport.js';
+import { statIfExists, type ObjectApiContext } from '../object-api.js';
 import { formatObjectRef, type ObjectRef } from '../object-ref.js';
 
 /** A generation precondition as the JSON API spells it: decimal digits, `0` for "does not exist". */
@@ -32,28 +27,9 @@ export function checkGenerationMatch(value: unknown): string | undefined {
  * Resolves when `dest`'s current generation is `expected` (`'0'`: there is no such object); rejects with
  * PreconditionFailed otherwise.
  */
-export async function requireGeneration(
-  context: { transport: Transport; endpoint: GcsEndpoint; retry: RetryStrategy },
-  dest: ObjectRef,
-  expected: string,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const url = `${context.endpoint.objectMetadataUrl(dest.bucket, dest.name)}?fields=generation`;
-  const current = await sendWithRetry(
-    context.transport,
-    context.retry,
-    () => ({ method: 'GET', url, headers: {}, body: null }),
-    (response) =>
-      withResponse(response, async () => {
-        if (response.status === 404) {
-          await dumpBody(response.body);
-          return '0';
-        }
-        await requireStatus(response, [200], undefined, 'GET');
-        return (await readObjectResource(response)).generation ?? '';
-      }),
-    signal ? { signal } : {},
-  );
+export async function requireGeneration(context: ObjectApiContext, dest: ObjectRef, expected: string, signal: AbortSignal | undefined): Promise<void> {
+  const info = await statIfExists(context, dest, signal ? { signal } : {});
+  const current = info === undefined ? '0' : (info.generation ?? '');
   if (current === expected) return;
   const what = expected === '0' ? 'does not exist' : `is generation ${expected}`;
   const now = current === '0' ? 'it does not exist' : `it is generation ${current}`;

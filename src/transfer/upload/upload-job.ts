@@ -367,5 +367,6 @@ function resolveUpload(defaults: TransferDefaults, options: TransferUploadOption
 async function precondition(context: UploadContext, dest: ObjectRef, settings: UploadSettings): Promise<void> {
   if (settings.ifGenerationMatch === undefined) return;
   const { transfer } = settings;
-  await requireGeneration({ transport: context.transport, endpoint: context.endpoint, retry: transfer.retry }, dest, settings.ifGenerationMatch, transfer.signal);
+  const api = { transport: context.transport, endpoint: context.endpoint, defaults: { retry: transfer.retry, timeout: transfer.timeout } };
+  await requireGeneration(api, dest, settings.ifGenerationMatch, transfer.signal);
 }

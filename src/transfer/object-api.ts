@@ -1,16 +1,26 @@
 /**
- * The JSON API's object calls the many-object layer needs, one exchange each under the retry policy: a listing
- * page (`objects.list`), an object's metadata (`objects.get`), a delete (`objects.delete`) and a server-side copy
- * step (`objects.rewrite`, which moves no bytes through the client and is looped on `rewriteToken`).
+ * The JSON API's object calls other than moving bytes, one exchange each under the retry policy: a listing
+ * page (`objects.list`), an object's metadata (`objects.get`, or "absent"), a delete (`objects.delete`) and a
+ * server-side copy step (`objects.rewrite`, which moves no bytes through the client and is looped on
+ * `rewriteToken`). The many-object layer builds on all of them; an upload's generation precondition on the
+ * metadata call.
  */
-import { InvalidResponse } from '../../errors.js';
-import { readObjectResource, type ObjectResource } from '../../media/object-resource.js';
-import { requireStatus, responseContext } from '../../media/response-checks.js';
-import { sendWithRetry } from '../../media/send-with-retry.js';
-import type { RetryStrategy } from '../../transport/retry.js';
-import { readBodyText, type HttpResponse, type TimeoutOptions } from '../../transport/transport.js';
-import type { ObjectRef } from '../object-ref.js';
-import type { ManyContext } from './context.js';
+import { InvalidResponse, NotFound } from '../errors.js';
+import { readObjectResource, type ObjectResource } from '../media/object-resource.js';
+import { requireStatus, responseContext } from '../media/response-checks.js';
+import { sendWithRetry } from '../media/send-with-retry.js';
+import type { RetryStrategy } from '../transport/retry.js';
+import { readBodyText, type HttpResponse, type TimeoutOptions } from '../transport/transport.js';
+import type { GcsEndpoint } from '../transport/endpoint.js';
+import type { Transport } from '../transport/transport.js';
+import type { ObjectRef } from './object-ref.js';
+
+/** What the calls need: a transport, the endpoint, and the retry policy and timeouts a call does not set. */
+export interface ObjectApiContext {
+  transport: Transport;
+  endpoint: GcsEndpoint;
+  defaults: { retry: RetryStrategy; timeout: TimeoutOptions | undefined };
+}
 
 /** One object as a listing or `stat` describes it. */
 export interface ObjectInfo {
@@ -63,7 +73,7 @@ const MAX_PAGE_BYTES = 32 * 1024 * 1024;
 
 /** One JSON API exchange under the call's (or the manager's) retry policy and timeouts. */
 function call<T>(
-  context: ManyContext,
+  context: ObjectApiContext,
   request: { method: 'GET' | 'POST' | 'DELETE'; url: string; headers?: Record<string, string>; body?: string },
   accepted: readonly number[],
   process: (response: HttpResponse) => Promise<T>,
@@ -82,12 +92,12 @@ function call<T>(
   );
 }
 
-function bucketUrl(context: ManyContext, bucket: string): string {
+function bucketUrl(context: ObjectApiContext, bucket: string): string {
   return `${context.endpoint.url}/storage/v1/b/${encodeURIComponent(bucket)}/o`;
 }
 
 /** `objects.list`: one page. */
-export async function listPage(context: ManyContext, bucket: string, query: ListPageQuery, options: CallOptions = {}): Promise<ListPage> {
+export async function listPage(context: ObjectApiContext, bucket: string, query: ListPageQuery, options: CallOptions = {}): Promise<ListPage> {
   const params = new URLSearchParams();
   if (query.prefix) params.set('prefix', query.prefix);
   if (query.delimiter) params.set('delimiter', query.delimiter);
@@ -112,10 +122,20 @@ export async function listPage(context: ManyContext, bucket: string, query: List
 }
 
 /** `objects.get` (metadata). @throws NotFound when there is no such object. */
-export async function getObjectInfo(context: ManyContext, ref: ObjectRef, options: CallOptions = {}): Promise<ObjectInfo> {
+export async function getObjectInfo(context: ObjectApiContext, ref: ObjectRef, options: CallOptions = {}): Promise<ObjectInfo> {
   let url = context.endpoint.objectMetadataUrl(ref.bucket, ref.name);
   if (ref.generation !== undefined) url += `?generation=${ref.generation}`;
   return call(context, { method: 'GET', url }, [200], async (response) => objectInfo(await readObjectResource(response), ref.bucket, response), options);
+}
+
+/** `objects.get`, or undefined when there is no such object. */
+export async function statIfExists(context: ObjectApiContext, ref: ObjectRef, options: CallOptions = {}): Promise<ObjectInfo | undefined> {
+  try {
+    return await getObjectInfo(context, ref, options);
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -124,7 +144,7 @@ export async function getObjectInfo(context: ManyContext, ref: ObjectRef, option
  * @throws NotFound when there is no such object.
  */
 export async function deleteObjectCall(
-  context: ManyContext,
+  context: ObjectApiContext,
   ref: ObjectRef,
   options: CallOptions & { ifGenerationMatch?: string } = {},
 ): Promise<void> {
@@ -150,7 +170,7 @@ export interface RewriteStep {
  * copy across locations or storage classes may take several calls, each continuing from `rewriteToken`.
  */
 export async function rewriteStep(
-  context: ManyContext,
+  context: ObjectApiContext,
   source: ObjectRef,
   destination: ObjectRef,
   query: { rewriteToken?: string; ifGenerationMatch?: string; sourceGeneration?: string; maxBytesRewrittenPerCall?: number },
