@@ -135,7 +135,8 @@ export class DownloadJob {
     return this.#ranges;
   }
 
-  async run(signal: AbortSignal): Promise<DownloadResult> {
+  /** `signal` is the caller's (none: the job is stopped only by its own failures). */
+  async run(signal: AbortSignal | undefined): Promise<DownloadResult> {
     const { settings, progress, resume, onCheckpoint } = this.#options;
     const { bucket, name } = this.#source;
     const reused = resume?.ranges ?? [];
@@ -149,7 +150,7 @@ export class DownloadJob {
     // its headers tell the size, instead of after the whole first chunk (on a link where one connection is
     // slow, that would serialise a whole chunk's transfer time before any parallelism).
     const slots = new Semaphore(settings.concurrency);
-    await slots.acquire({ signal });
+    await slots.acquire(signal ? { signal } : {});
     const { controller, dispose } = linkedController(signal);
     let failure: { error: unknown } | undefined;
     const fail = (error: unknown): void => {
@@ -183,6 +184,8 @@ export class DownloadJob {
           const taken = first.end > first.start ? [...kept, first] : kept;
           const gaps = missingRanges(size, taken);
           progress.setTotals({ bytes: size, parts: taken.length + countPieces(gaps, settings.chunkSize) });
+          // Discovery brought the whole object (every small one): no window to set up.
+          if (gaps.length === 0) return;
           const url = this.#context.endpoint.mediaUrl(bucket, name, generation === undefined ? {} : { generation });
           return runSlidingWindow(
             splitRanges(gaps, settings.chunkSize),
@@ -210,8 +213,8 @@ export class DownloadJob {
   }
 
   /** The caller's abort wins over the sibling failures it caused; otherwise the first failure. */
-  #firstFailure(signal: AbortSignal, failure: { error: unknown } | undefined): unknown {
-    if (signal.aborted) return abortErrorFor(signal);
+  #firstFailure(signal: AbortSignal | undefined, failure: { error: unknown } | undefined): unknown {
+    if (signal?.aborted) return abortErrorFor(signal);
     return failure?.error;
   }
 
@@ -236,7 +239,9 @@ export class DownloadJob {
     // Nobody may be listening when it fails (the caller then learns of it through `done`).
     known.catch(() => undefined);
     // A generation other than the journal's stops the range: its bytes must not be mixed with the saved ones.
-    const { controller, dispose } = linkedController(signal);
+    // Only a resume can stop it so; otherwise it runs on the job's signal (a controller less per object).
+    const own = resume ? linkedController(signal) : undefined;
+    const rangeSignal = own?.controller.signal ?? signal;
     let changed: SourceChangedError | undefined;
     let info: Discovery | undefined;
     const learn = (head: ObjectHead): void => {
@@ -245,7 +250,7 @@ export class DownloadJob {
         changed ??= new SourceChangedError(
           `${formatObjectRef(this.#source)} is now generation ${head.generation}, not ${resume.generation} as when the download started`,
         );
-        controller.abort(changed);
+        own?.controller.abort(changed);
         return;
       }
       info = head;
@@ -255,9 +260,9 @@ export class DownloadJob {
     const spec: RangeSpec = { index, start, limit, discard, url, endInclusive: start + limit - 1, pinned: resume?.generation };
     const done = (async () => {
       try {
-        await this.#target.open(index, controller.signal);
+        await this.#target.open(index, rangeSignal);
         // A generation the caller asked for that does not exist is a NotFound; one a resume expects is a change.
-        const outcome = await this.#run(spec, controller.signal, learn).catch((error: unknown) => {
+        const outcome = await this.#run(spec, rangeSignal, learn).catch((error: unknown) => {
           throw changed ?? error;
         });
         learn(outcome.head);
@@ -268,7 +273,7 @@ export class DownloadJob {
         rejectKnown(error);
         throw error;
       } finally {
-        dispose();
+        own?.dispose();
       }
     })();
     return { known, done, range: { start, end: start + limit } };

@@ -6,7 +6,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import { DataCorruption, InvalidArgumentError, LocalIOError } from '../../errors.js';
-import { abortErrorFor, linkedController } from '../../util/abort.js';
+import { abortErrorFor } from '../../util/abort.js';
 import { DownloadJob, checkDownloadResume, rangeRunnerFor, type DownloadContext, type DownloadTarget } from './download-job.js';
 import { DestinationLock } from '../destination/destination-lock.js';
 import { FileSink, inspectDestination } from '../destination/file-sink.js';
@@ -55,7 +55,6 @@ export async function downloadFile(
     // one (which may be longer than the object, if it changed size) is sized.
     sized: (size) => (options.resumeFrom === undefined ? Promise.resolve() : sink.truncate(size)),
   };
-  const { controller, dispose } = linkedController(settings.signal);
   let encoding: string | undefined;
   const onCheckpoint = (event: DownloadCheckpoint): void => {
     if (event.type === 'discovered') encoding = event.contentEncoding;
@@ -68,7 +67,7 @@ export async function downloadFile(
       progress,
       onCheckpoint,
       resume: options.resumeFrom,
-    }).run(controller.signal);
+    }).run(settings.signal);
     if (options.decompress !== false && decompressesOnDownload(encoding)) {
       const bytes = await decompressInto(sink, result);
       progress.finish();
@@ -84,7 +83,6 @@ export async function downloadFile(
     throw error;
   } finally {
     progress.finish({ emit: false });
-    dispose();
   }
 }
 
