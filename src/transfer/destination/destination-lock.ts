@@ -17,15 +17,15 @@
  *
  * Cost: a download to a new file pays seven file-system calls for its lock (create, write, close; at release
  * open, read and close to check the token, then unlink); the many-object engine pays them per object, so the
- * common path neither rewrites the record nor goes through a temporary file.
+ * common path neither rewrites the record nor goes through a temporary file, and the calls are made inline
+ * while the file system is fast (local-fs.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readFile, rename, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { DestinationLockedError, LocalIOError, localIOError } from '../../errors.js';
 import { isAlive } from '../resume/journal-file.js';
+import { destinationFs, type DestinationFs } from './local-fs.js';
 import { LOCK_SUFFIX, PARTIAL_SUFFIX } from './side-files.js';
 
 
@@ -74,7 +74,10 @@ export class DestinationLock {
   /** Whether an earlier (dead or released) holder left a partial file of ours. */
   readonly inheritedPartial: boolean;
 
-  private constructor(dest: string, record: LockRecord, inheritedPartial: boolean) {
+  readonly #fs: DestinationFs;
+
+  private constructor(dest: string, record: LockRecord, inheritedPartial: boolean, fsx: DestinationFs) {
+    this.#fs = fsx;
     this.#dest = dest;
     this.#path = dest + LOCK_SUFFIX;
     this.#record = record;
@@ -89,12 +92,13 @@ export class DestinationLock {
    */
   static async acquire(dest: string, options: AcquireOptions = {}): Promise<DestinationLock> {
     const path = dest + LOCK_SUFFIX;
+    const fsx = await destinationFs(dirname(dest));
     // A file already at the partial name is someone else's unless an earlier holder's record says otherwise.
-    const intendPartial = options.partialIntent === true && !(await exists(dest + PARTIAL_SUFFIX));
+    const intendPartial = options.partialIntent === true && !(await exists(fsx, dest + PARTIAL_SUFFIX));
     for (let attempt = 0; attempt < 3; attempt++) {
       const record: LockRecord = { tool: 'gcs-transfer', host: HOST, pid: process.pid, token: nextToken(), partial: intendPartial };
-      if (await createExclusive(path, record)) return new DestinationLock(dest, record, false);
-      const existing = await readRecord(path);
+      if (await createExclusive(fsx, path, record)) return new DestinationLock(dest, record, false, fsx);
+      const existing = await readRecord(fsx, path);
       if (existing === 'missing') continue;
       if (existing === 'foreign') {
         throw new LocalIOError(`Cannot lock ${dest}: ${path} exists and was not created by gcs-transfer (move it away)`, {
@@ -115,10 +119,10 @@ export class DestinationLock {
         });
       }
       record.partial = existing === 'abandoned' ? intendPartial : existing.partial || intendPartial;
-      await writeRecord(path, record);
-      const check = await readRecord(path);
+      await writeRecord(fsx, path, record);
+      const check = await readRecord(fsx, path);
       if (typeof check === 'object' && check.token === record.token) {
-        return new DestinationLock(dest, record, existing !== 'abandoned' && existing.partial);
+        return new DestinationLock(dest, record, existing !== 'abandoned' && existing.partial, fsx);
       }
       if (typeof check === 'object' && !isStale(check)) {
         throw new DestinationLockedError(`${dest} is being written by another transfer (process ${check.pid})`, {
@@ -149,7 +153,7 @@ export class DestinationLock {
   async notePartial(exists: boolean): Promise<void> {
     if (this.#record.partial === exists || !this.#held) return;
     this.#record = { ...this.#record, partial: exists };
-    await writeRecord(this.#path, this.#record);
+    await writeRecord(this.#fs, this.#path, this.#record);
   }
 
   /**
@@ -162,11 +166,11 @@ export class DestinationLock {
     heldTokens.delete(this.#record.token);
     // Someone replaced it (a user removed it and another transfer took the name): it is theirs now. The token
     // is read back because a file's identity is not enough (a removed lock's inode number is reused at once).
-    if ((await readToken(this.#path)) !== this.#record.token) return;
+    if ((await readToken(this.#fs, this.#path)) !== this.#record.token) return;
     if (options.keepPartial && this.#record.partial) {
-      await writeRecord(this.#path, { ...this.#record, released: true }).catch(() => undefined);
+      await writeRecord(this.#fs, this.#path, { ...this.#record, released: true }).catch(() => undefined);
     } else {
-      await unlink(this.#path).catch(() => undefined);
+      await this.#fs.unlink(this.#path).catch(() => undefined);
     }
   }
 }
@@ -179,81 +183,83 @@ function isStale(record: LockRecord | 'abandoned'): boolean {
   return !isAlive(record.pid);
 }
 
-async function exists(path: string): Promise<boolean> {
+async function exists(fsx: DestinationFs, path: string): Promise<boolean> {
   try {
-    await lstat(path);
-    return true;
+    return (await fsx.lstatIfAny(path)) !== undefined;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw localIOError(error, path, 'lstat', 'Cannot check');
   }
 }
 
 /** Creates `path` holding `record` only if nothing is there; resolves false when something is. */
-async function createExclusive(path: string, record: LockRecord): Promise<boolean> {
-  let handle: FileHandle;
+async function createExclusive(fsx: DestinationFs, path: string, record: LockRecord): Promise<boolean> {
+  let fd: number;
   try {
-    handle = await open(path, 'wx', 0o600);
+    fd = await fsx.openFile(path, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw localIOError(error, dirname(path), 'open', 'Cannot lock the destination: cannot write in the directory');
   }
+  // A descriptor is released by close(2) even when close reports an error: never close it twice (the number
+  // may already belong to another file).
+  let closed = false;
   try {
-    await writeWhole(handle, record);
-    await handle.close();
+    await writeWhole(fsx, fd, record);
+    closed = true;
+    await fsx.close(fd);
     return true;
   } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
+    if (!closed) await fsx.close(fd).catch(() => undefined);
+    await fsx.unlink(path).catch(() => undefined);
     throw localIOError(error, path, 'write', 'Cannot lock the destination:');
   }
 }
 
 /** Replaces the record at `path` atomically (a temp file renamed over it). */
-async function writeRecord(path: string, record: LockRecord): Promise<void> {
+async function writeRecord(fsx: DestinationFs, path: string, record: LockRecord): Promise<void> {
   const temp = `${path}.${nextToken()}.tmp`;
   try {
-    const handle = await open(temp, 'wx', 0o600);
+    const fd = await fsx.openFile(temp, 'wx', 0o600);
     try {
-      await writeWhole(handle, record);
+      await writeWhole(fsx, fd, record);
     } finally {
-      await handle.close();
+      await fsx.close(fd);
     }
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    await fsx.unlink(temp).catch(() => undefined);
     throw localIOError(error, dirname(path), 'open', 'Cannot write in the destination directory');
   }
   try {
-    await rename(temp, path);
+    await fsx.rename(temp, path);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    await fsx.unlink(temp).catch(() => undefined);
     throw localIOError(error, path, 'rename', 'Cannot update the lock');
   }
 }
 
 /** One write of the whole record, so a reader sees all of it or, for an instant, an empty file. */
-async function writeWhole(handle: FileHandle, record: LockRecord): Promise<void> {
+async function writeWhole(fsx: DestinationFs, fd: number, record: LockRecord): Promise<void> {
   const data = Buffer.from(`${JSON.stringify(record)}\n`);
   let done = 0;
-  while (done < data.byteLength) done += (await handle.write(data, done, data.byteLength - done, done)).bytesWritten;
+  while (done < data.byteLength) done += await fsx.writevAt(fd, [data.subarray(done)], done);
 }
 
 /** Records are small: one read of this many bytes holds a whole one. */
 const RECORD_READ_BYTES = 4096;
 
 /** The token of the record at `path` (three calls: open, one read, close), or undefined. */
-async function readToken(path: string): Promise<string | undefined> {
-  let handle: FileHandle | undefined;
+async function readToken(fsx: DestinationFs, path: string): Promise<string | undefined> {
+  let fd: number | undefined;
   try {
-    handle = await open(path, 'r');
+    fd = await fsx.openFile(path, 'r');
     const buffer = Buffer.allocUnsafe(RECORD_READ_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, RECORD_READ_BYTES, 0);
+    const bytesRead = await fsx.readAt(fd, buffer, 0);
     const token = (JSON.parse(buffer.toString('utf8', 0, bytesRead)) as { token?: unknown }).token;
     return typeof token === 'string' ? token : undefined;
   } catch {
     return undefined;
   } finally {
-    await handle?.close().catch(() => undefined);
+    if (fd !== undefined) await fsx.close(fd).catch(() => undefined);
   }
 }
 
@@ -261,16 +267,16 @@ async function readToken(path: string): Promise<string | undefined> {
  * The record at `path`: `missing`; `creating` (empty and young: another process is between create and write);
  * `abandoned` (empty and old: a crash at that instant); `foreign` (not a lock of ours).
  */
-async function readRecord(path: string): Promise<LockRecord | 'missing' | 'foreign' | 'creating' | 'abandoned'> {
+async function readRecord(fsx: DestinationFs, path: string): Promise<LockRecord | 'missing' | 'foreign' | 'creating' | 'abandoned'> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await fsx.readText(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw localIOError(error, path, 'open', 'Cannot read the lock');
   }
   if (text === '') {
-    const info = await lstat(path).catch(() => undefined);
+    const info = await fsx.lstatIfAny(path).catch(() => undefined);
     if (!info) return 'missing';
     return Date.now() - info.mtimeMs < CREATING_GRACE_MS ? 'creating' : 'abandoned';
   }

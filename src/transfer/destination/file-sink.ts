@@ -13,7 +13,7 @@
  *   of the file it replaces; a destination that is a symbolic link has its target written, as `cp` does.
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
+import { open, readlink, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Transform } from 'node:stream';
@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidStateError, LocalIOError, localIOError } from '../../errors.js';
 import { DestinationLock } from './destination-lock.js';
 import { syncDirectory } from './directory-sync.js';
+import { destinationFs, type DestinationFs } from './local-fs.js';
 import { DECODED_SUFFIX, PARTIAL_SUFFIX } from './side-files.js';
 
 /** Owner read/write only: the partial file may hold private data and a journal may sit beside it. */
@@ -51,13 +52,16 @@ export class FileSink {
   readonly #lock: DestinationLock;
   readonly #ownsLock: boolean;
   readonly #finalMode: number | undefined;
-  #handle: FileHandle | undefined;
+  /** The partial file's descriptor until commit or discard (its file-system calls: local-fs.ts). */
+  #fd: number | undefined;
+  readonly #fs: DestinationFs;
 
-  private constructor(dest: string, handle: FileHandle, lock: DestinationLock, ownsLock: boolean, mode: number | undefined) {
+  private constructor(dest: string, fd: number, lock: DestinationLock, ownsLock: boolean, mode: number | undefined, fsx: DestinationFs) {
+    this.#fs = fsx;
     this.#dest = dest;
     this.#finalMode = mode;
     this.#partialPath = dest + PARTIAL_SUFFIX;
-    this.#handle = handle;
+    this.#fd = fd;
     this.#lock = lock;
     this.#ownsLock = ownsLock;
   }
@@ -76,8 +80,9 @@ export class FileSink {
     try {
       if (!lock.held || lock.dest !== dest) throw new InvalidStateError(`The lock given for ${dest} is not held on it`);
       await lock.notePartial(true);
-      const handle = options.resume ? await openExisting(partial) : await createPartial(partial, lock);
-      return new FileSink(dest, handle, lock, ownsLock, options.finalMode);
+      const fsx = await destinationFs(dirname(dest));
+      const fd = options.resume ? await openExisting(fsx, partial) : await createPartial(fsx, partial, lock);
+      return new FileSink(dest, fd, lock, ownsLock, options.finalMode, fsx);
     } catch (error) {
       if (ownsLock) await lock.release({ keepPartial: true }).catch(() => undefined);
       throw error;
@@ -94,8 +99,8 @@ export class FileSink {
    * disk as they are, without being copied into one buffer first.
    */
   writev(chunks: readonly Buffer[], position: number, length: number): Promise<void> {
-    const handle = this.#requireOpen();
-    return writevFully(async (pending, at) => (await handle.writev(pending as Buffer[], at)).bytesWritten, chunks, position, length, this.#partialPath);
+    const fd = this.#requireOpen();
+    return writevFully((pending, at) => this.#fs.writevAt(fd, pending, at), chunks, position, length, this.#partialPath);
   }
 
   /**
@@ -103,21 +108,19 @@ export class FileSink {
    * process). Valid until {@link commit} or {@link discard}, which callers make only after every writer ended.
    */
   get fd(): number {
-    return this.#requireOpen().fd;
+    return this.#requireOpen();
   }
 
   /** Current size of the partial file. */
   async size(): Promise<number> {
-    return (await this.#requireOpen().stat()).size;
+    return (await this.#fs.fstat(this.#requireOpen())).size;
   }
 
   /** Sets the partial file's length (allocates the object's size up front; trims a longer leftover). */
   async truncate(size: number): Promise<void> {
-    await this.#requireOpen()
-      .truncate(size)
-      .catch((error: unknown) => {
-        throw localIOError(error, this.#partialPath, 'ftruncate');
-      });
+    await this.#fs.ftruncate(this.#requireOpen(), size).catch((error: unknown) => {
+      throw localIOError(error, this.#partialPath, 'ftruncate');
+    });
   }
 
   /**
@@ -125,17 +128,22 @@ export class FileSink {
    * it onto `dest`, and syncs the directory entry.
    */
   async commit(): Promise<void> {
-    const handle = this.#requireOpen();
+    const fd = this.#requireOpen();
     try {
-      await handle.chmod(this.#finalMode ?? (await finalMode(this.#dest)));
-      await handle.sync();
+      await this.#fs.fchmod(fd, this.#finalMode ?? (await finalMode(this.#dest)));
+      await this.#fs.fsync(fd);
     } catch (error) {
       throw localIOError(error, this.#partialPath, 'fsync');
     }
-    await handle.close();
-    this.#handle = undefined;
+    this.#fd = undefined;
     try {
-      await rename(this.#partialPath, this.#dest);
+      await this.#fs.close(fd);
+    } catch (error) {
+      // A failed close can mean the data never reached the disk (a network file system reports it here).
+      throw localIOError(error, this.#partialPath, 'close');
+    }
+    try {
+      await this.#fs.rename(this.#partialPath, this.#dest);
     } catch (error) {
       throw localIOError(error, this.#dest, 'rename', 'Cannot move the verified download onto');
     }
@@ -160,11 +168,11 @@ export class FileSink {
    * untouched and the partial file in place for the caller to keep or discard. Resolves the decoded size.
    */
   async commitDecoded(decode: () => Transform): Promise<number> {
-    const handle = this.#requireOpen();
+    const fd = this.#requireOpen();
     const decodedPath = this.#dest + DECODED_SUFFIX;
     let output: FileHandle;
     try {
-      await handle.sync();
+      await this.#fs.fsync(fd);
       // Our own name, under our lock: a leftover of a killed run of ours may be replaced.
       output = await open(decodedPath, 'w', PARTIAL_MODE);
     } catch (error) {
@@ -185,31 +193,31 @@ export class FileSink {
       await output.sync();
     } catch (error) {
       await output.close().catch(() => undefined);
-      await unlink(decodedPath).catch(() => undefined);
+      await this.#fs.unlink(decodedPath).catch(() => undefined);
       throw localIOError(error, decodedPath, 'write');
     }
     await output.close();
     try {
-      await rename(decodedPath, this.#dest);
+      await this.#fs.rename(decodedPath, this.#dest);
     } catch (error) {
-      await unlink(decodedPath).catch(() => undefined);
+      await this.#fs.unlink(decodedPath).catch(() => undefined);
       throw localIOError(error, this.#dest, 'rename', 'Cannot move the verified download onto');
     }
-    await handle.close();
-    this.#handle = undefined;
-    await unlink(this.#partialPath).catch(() => undefined);
+    this.#fd = undefined;
+    await this.#fs.close(fd).catch(() => undefined);
+    await this.#fs.unlink(this.#partialPath).catch(() => undefined);
     await this.#settled();
     return bytes;
   }
 
   /** Closes the file and deletes it (`keep: true` closes only, leaving it for a later resume). */
   async discard(options: { keep?: boolean } = {}): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    await handle?.close().catch(() => undefined);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) await this.#fs.close(fd).catch(() => undefined);
     try {
       if (!options.keep) {
-        await unlink(this.#partialPath).catch((error: NodeJS.ErrnoException) => {
+        await this.#fs.unlink(this.#partialPath).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw localIOError(error, this.#partialPath, 'unlink');
         });
         await this.#lock.notePartial(false);
@@ -219,9 +227,9 @@ export class FileSink {
     }
   }
 
-  #requireOpen(): FileHandle {
-    if (!this.#handle) throw new InvalidStateError(`${this.#partialPath} is already closed`);
-    return this.#handle;
+  #requireOpen(): number {
+    if (this.#fd === undefined) throw new InvalidStateError(`${this.#partialPath} is already closed`);
+    return this.#fd;
   }
 }
 
@@ -241,7 +249,7 @@ export async function resolveDestination(path: string): Promise<string> {
 export async function inspectDestination(path: string): Promise<{ path: string; finalMode: number }> {
   let current = resolve(path);
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
-    const info = await lstat(current).catch(() => undefined);
+    const info = await (await destinationFs(dirname(current))).lstatIfAny(current).catch(() => undefined);
     if (!info?.isSymbolicLink()) return { path: current, finalMode: modeReplacing(info) };
     const target = await readlink(current).catch((error: unknown) => {
       throw localIOError(error, current, 'readlink');
@@ -252,9 +260,9 @@ export async function inspectDestination(path: string): Promise<{ path: string; 
 }
 
 /** Opens a resumed download's partial file. */
-async function openExisting(partial: string): Promise<FileHandle> {
+async function openExisting(fsx: DestinationFs, partial: string): Promise<number> {
   try {
-    return await open(partial, 'r+');
+    return await fsx.openFile(partial, 'r+');
   } catch (error) {
     throw localIOError(error, partial, 'open', 'Cannot resume into');
   }
@@ -264,9 +272,9 @@ async function openExisting(partial: string): Promise<FileHandle> {
  * Creates the partial file exclusively. A file already at its name is truncated only when the lock's record
  * says an earlier gcs-transfer run created it; otherwise it is the user's, and the download is refused.
  */
-async function createPartial(partial: string, lock: DestinationLock): Promise<FileHandle> {
+async function createPartial(fsx: DestinationFs, partial: string, lock: DestinationLock): Promise<number> {
   try {
-    return await open(partial, 'wx', PARTIAL_MODE);
+    return await fsx.openFile(partial, 'wx', PARTIAL_MODE);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw localIOError(error, partial, 'open', 'Cannot create');
   }
@@ -279,10 +287,13 @@ async function createPartial(partial: string, lock: DestinationLock): Promise<Fi
     );
   }
   try {
-    const handle = await open(partial, 'w', PARTIAL_MODE);
+    const fd = await fsx.openFile(partial, 'w', PARTIAL_MODE);
     // A leftover keeps the mode it was created with; make sure it is private again.
-    await handle.chmod(PARTIAL_MODE);
-    return handle;
+    await fsx.fchmod(fd, PARTIAL_MODE).catch(async (error: unknown) => {
+      await fsx.close(fd).catch(() => undefined);
+      throw error;
+    });
+    return fd;
   } catch (error) {
     throw localIOError(error, partial, 'open', 'Cannot create');
   }
