@@ -63,3 +63,20 @@ test('with partialIntent the record claims the partial file only when none is th
   await assert.rejects(stat(users + LOCK_SUFFIX), { code: 'ENOENT' });
   assert.equal(await readFile(users + PARTIAL_SUFFIX, 'utf8'), 'the user\'s own file');
 });
+
+test('a lock whose record was rewritten is still recognised as ours at release', async () => {
+  const dest = join(dir, 'rewritten.bin');
+  const first = await DestinationLock.acquire(dest);
+  await first.notePartial(true);
+  await first.release();
+  await assert.rejects(stat(dest + LOCK_SUFFIX), { code: 'ENOENT' }, 'removed after its record was rewritten');
+  const kept = await DestinationLock.acquire(dest);
+  await kept.notePartial(true);
+  await kept.release({ keepPartial: true });
+  const record = JSON.parse(await readFile(dest + LOCK_SUFFIX, 'utf8')) as { released?: boolean; partial?: boolean };
+  assert.deepEqual([record.released, record.partial], [true, true], 'kept, marked released, for a resume');
+  const next = await DestinationLock.acquire(dest);
+  assert.equal(next.inheritedPartial, true);
+  await next.release();
+  await assert.rejects(stat(dest + LOCK_SUFFIX), { code: 'ENOENT' });
+});

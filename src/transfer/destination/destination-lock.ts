@@ -15,10 +15,10 @@
  * replaces it with `rename(2)` and then reads it back: of two processes that take over the same stale lock at
  * the same instant, the one whose record is not there fails as locked.
  *
- * Cost: a download to a new file pays seven file-system calls for its lock (create, write, close; at release
- * open, read and close to check the token, then unlink); the many-object engine pays them per object, so the
- * common path neither rewrites the record nor goes through a temporary file, and the calls are made inline
- * while the file system is fast (local-fs.ts).
+ * Cost: a download to a new file pays six file-system calls for its lock (create and write, keeping the file
+ * open; at release an `fstat` and an `lstat` to check that the name still holds our file, the unlink, the
+ * close); the many-object engine pays them per object, so the common path neither rewrites the record nor goes
+ * through a temporary file, and the calls are made inline while the file system is fast (local-fs.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -75,9 +75,16 @@ export class DestinationLock {
   readonly inheritedPartial: boolean;
 
   readonly #fs: DestinationFs;
+  /**
+   * The lock file, open since we created it, while its record is the one we created: the name still holds
+   * our lock exactly when it still names this file (an open file's inode cannot be reused). Undefined after
+   * we rewrote the record (a new file) or for a lock taken over; the token is read back then.
+   */
+  #fd: number | undefined;
 
-  private constructor(dest: string, record: LockRecord, inheritedPartial: boolean, fsx: DestinationFs) {
+  private constructor(dest: string, record: LockRecord, inheritedPartial: boolean, fsx: DestinationFs, fd?: number) {
     this.#fs = fsx;
+    this.#fd = fd;
     this.#dest = dest;
     this.#path = dest + LOCK_SUFFIX;
     this.#record = record;
@@ -97,7 +104,8 @@ export class DestinationLock {
     const intendPartial = options.partialIntent === true && !(await exists(fsx, dest + PARTIAL_SUFFIX));
     for (let attempt = 0; attempt < 3; attempt++) {
       const record: LockRecord = { tool: 'gcs-transfer', host: HOST, pid: process.pid, token: nextToken(), partial: intendPartial };
-      if (await createExclusive(fsx, path, record)) return new DestinationLock(dest, record, false, fsx);
+      const created = await createExclusive(fsx, path, record);
+      if (created !== undefined) return new DestinationLock(dest, record, false, fsx, created);
       const existing = await readRecord(fsx, path);
       if (existing === 'missing') continue;
       if (existing === 'foreign') {
@@ -153,7 +161,28 @@ export class DestinationLock {
   async notePartial(exists: boolean): Promise<void> {
     if (this.#record.partial === exists || !this.#held) return;
     this.#record = { ...this.#record, partial: exists };
+    await this.#forgetFile();
     await writeRecord(this.#fs, this.#path, this.#record);
+  }
+
+  /** The record is about to be replaced by a new file: identify our lock by its token from now on. */
+  async #forgetFile(): Promise<void> {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) await this.#fs.close(fd).catch(() => undefined);
+  }
+
+  /** Whether the lock's name still holds our lock (the same open file, or a record with our token). */
+  async #stillOurs(): Promise<boolean> {
+    const fd = this.#fd;
+    if (fd === undefined) return (await readToken(this.#fs, this.#path)) === this.#record.token;
+    try {
+      const mine = await this.#fs.fstat(fd);
+      const there = await this.#fs.lstatIfAny(this.#path);
+      return there !== undefined && there.ino === mine.ino && there.dev === mine.dev;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -164,13 +193,19 @@ export class DestinationLock {
     if (!this.#held) return;
     this.#held = false;
     heldTokens.delete(this.#record.token);
-    // Someone replaced it (a user removed it and another transfer took the name): it is theirs now. The token
-    // is read back because a file's identity is not enough (a removed lock's inode number is reused at once).
-    if ((await readToken(this.#fs, this.#path)) !== this.#record.token) return;
-    if (options.keepPartial && this.#record.partial) {
-      await writeRecord(this.#fs, this.#path, { ...this.#record, released: true }).catch(() => undefined);
-    } else {
-      await this.#fs.unlink(this.#path).catch(() => undefined);
+    try {
+      // Someone replaced it (a user removed it and another transfer took the name): it is theirs now. A file's
+      // identity alone would not tell (a removed file's inode number is reused at once), hence the open file
+      // or the token.
+      if (!(await this.#stillOurs())) return;
+      if (options.keepPartial && this.#record.partial) {
+        await this.#forgetFile();
+        await writeRecord(this.#fs, this.#path, { ...this.#record, released: true }).catch(() => undefined);
+      } else {
+        await this.#fs.unlink(this.#path).catch(() => undefined);
+      }
+    } finally {
+      await this.#forgetFile();
     }
   }
 }
@@ -191,25 +226,23 @@ async function exists(fsx: DestinationFs, path: string): Promise<boolean> {
   }
 }
 
-/** Creates `path` holding `record` only if nothing is there; resolves false when something is. */
-async function createExclusive(fsx: DestinationFs, path: string, record: LockRecord): Promise<boolean> {
+/**
+ * Creates `path` holding `record` only if nothing is there, and resolves its descriptor, left open (see
+ * `DestinationLock.#fd`); resolves undefined when something is there.
+ */
+async function createExclusive(fsx: DestinationFs, path: string, record: LockRecord): Promise<number | undefined> {
   let fd: number;
   try {
     fd = await fsx.openFile(path, 'wx', 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw localIOError(error, dirname(path), 'open', 'Cannot lock the destination: cannot write in the directory');
   }
-  // A descriptor is released by close(2) even when close reports an error: never close it twice (the number
-  // may already belong to another file).
-  let closed = false;
   try {
     await writeWhole(fsx, fd, record);
-    closed = true;
-    await fsx.close(fd);
-    return true;
+    return fd;
   } catch (error) {
-    if (!closed) await fsx.close(fd).catch(() => undefined);
+    await fsx.close(fd).catch(() => undefined);
     await fsx.unlink(path).catch(() => undefined);
     throw localIOError(error, path, 'write', 'Cannot lock the destination:');
   }
