@@ -13,6 +13,7 @@
  * await emulator.close();
  * ```
  */
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -128,6 +129,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   let address = `${host}:${options.port ?? 0}`;
   const shutdown = new AbortController();
+  // Every request paused by shaping or a fault waits on this signal: hundreds at once are normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const server = createEmulatorServer(state, shaper.pacesBodies || shaper.firstByteDelayMs > 0 ? shaper : undefined, () => address, shutdown.signal);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

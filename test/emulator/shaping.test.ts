@@ -75,3 +75,20 @@ test('shaping options are validated', async () => {
   }
   await assert.rejects(startEmulator({ port: 70000 }), /port/);
 });
+
+test('many requests paused at once (first-byte delay) raise no listener-leak warning', async (t) => {
+  const emulator = await useEmulator(t, { shaping: { firstByteDelayMs: 50 } });
+  await emulator.putObject('bkt', 'o', bytes(1024));
+  const warnings: string[] = [];
+  const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  try {
+    const bodies = await Promise.all(Array.from({ length: 40 }, () => request(`${emulator.url}/bkt/o`, { reset: true }).then((r) => r.body.arrayBuffer())));
+    assert.ok(bodies.every((body) => body.byteLength === 1024));
+    // Warnings are emitted on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+});

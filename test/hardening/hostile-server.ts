@@ -52,9 +52,18 @@ export async function streamBytes(res: ServerResponse, server: HostileServer, to
     sent += piece.length;
     server.bytesSent += piece.length;
     if (!res.write(piece)) {
+      // Both listeners go once either fires: a long stream waits for drain thousands of times.
       const closed = await new Promise<boolean>((resolve) => {
-        res.once('drain', () => resolve(false));
-        res.once('close', () => resolve(true));
+        const onDrain = (): void => {
+          res.off('close', onClose);
+          resolve(false);
+        };
+        const onClose = (): void => {
+          res.off('drain', onDrain);
+          resolve(true);
+        };
+        res.once('drain', onDrain);
+        res.once('close', onClose);
       });
       if (closed) return;
     }
