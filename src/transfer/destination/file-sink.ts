@@ -11,6 +11,9 @@
  *   when the lock's record says gcs-transfer created it; anything else is refused, never overwritten;
  * - the final file gets the mode a new file gets from the umask (as `cp` and `curl -o` do), or keeps the mode
  *   of the file it replaces; a destination that is a symbolic link has its target written, as `cp` does.
+ *
+ * Its file-system calls (and the lock's) go through local-fs.ts: inline on a local disk, where a thread-pool hop
+ * per call costs more than the call, and through the thread pool elsewhere.
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { open, readlink, stat } from 'node:fs/promises';
