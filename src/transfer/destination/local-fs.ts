@@ -7,7 +7,9 @@
  * a local disk costs more CPU than the call itself: our destination protocol measured 0.44 → 0.23 ms of CPU per
  * file with its calls made inline (300 files, 64 at once, alternated in one process), and for a job of small
  * objects that protocol is most of the per-object cost (see bench/small-objects.ts). A local call returns in
- * microseconds, less than the hop would have held the event loop anyway.
+ * microseconds, less than the hop would have held the event loop anyway. Creating a file is the exception (see
+ * `openFile` below): it stays in the thread pool, which keeps the event loop as free as with every call there
+ * (what limits a job of many small objects) at the CPU cost of inline calls (README, "Where the time goes").
  *
  * A network or FUSE file system can take milliseconds per call, and a call made inline holds every transfer
  * of the process for that long. So inline calls are timed: when their moving average passes
@@ -124,7 +126,10 @@ export const pooledFs: DestinationFs = {
 /** Inline calls, each falling back to the thread pool while calls are slow (see {@link callsInline}). */
 export const inlineFs: DestinationFs = {
   lstatIfAny: (path) => run(() => fs.lstatSync(path, { throwIfNoEntry: false }), () => pooledFs.lstatIfAny(path)),
-  openFile: (path, flags, mode) => run(() => fs.openSync(path, flags, mode), () => pooledFs.openFile(path, flags, mode)),
+  // Creating a file (inode allocation, a journal entry) takes tens to hundreds of microseconds on ext4: inline it
+  // would hold the event loop longer than the hop costs, so only opens of existing files are made inline.
+  openFile: (path, flags, mode) =>
+    flags === 'r' || flags === 'r+' ? run(() => fs.openSync(path, flags, mode), () => pooledFs.openFile(path, flags, mode)) : pooledFs.openFile(path, flags, mode),
   writevAt: (fd, buffers, position) => run(() => fs.writevSync(fd, buffers as Buffer[], position), () => pooledFs.writevAt(fd, buffers, position)),
   readAt: (fd, buffer, position) => run(() => fs.readSync(fd, buffer, 0, buffer.byteLength, position), () => pooledFs.readAt(fd, buffer, position)),
   readText: (path) => run(() => fs.readFileSync(path, 'utf8'), () => pooledFs.readText(path)),
