@@ -4,12 +4,12 @@
  * stored, and stores it itself: vectored positional writes into the main thread's file descriptor, or batches
  * moved to the main thread as transferred buffers. The main thread only hears about it a batch at a time.
  */
-import { writev } from 'node:fs';
 import { serializeError } from '../src/errors.js';
 import type { DownloadRangeTask, DownloadRangeValue, RangeHead, RangeStoredMessage, TaskReply } from '../src/pool/protocol.js';
 import type { RawChunkedDownload } from '../src/media/chunked-download.js';
 import { fetchRange, objectHead } from '../src/transfer/download/range-fetch.js';
 import { writevFully } from '../src/transfer/destination/file-sink.js';
+import { pooledFs } from '../src/transfer/destination/local-fs.js';
 import { PARTIAL_CHECKPOINT_BYTES } from '../src/transfer/options.js';
 import { RangeReceiver, type RangeStore } from '../src/transfer/download/range-receiver.js';
 import { TaskChannel, cancelledReply, claimTask, workerTransport } from './worker-context.js';
@@ -114,13 +114,11 @@ class BatchCopier implements RangeStore {
   }
 }
 
-/** Vectored positional writes into the main thread's descriptor of the partial file at `path`. */
+/**
+ * Vectored positional writes into the main thread's descriptor of the partial file at `path`, through the thread
+ * pool: a worker's event loop serves several ranges' sockets.
+ */
 function fileStore(fd: number, path: string): RangeStore {
-  return { write: (_index, position, chunks, length) => writevFully((pending, at) => writevAt(fd, pending, at), chunks, position, length, path) };
+  return { write: (_index, position, chunks, length) => writevFully((pending, at) => pooledFs.writevAt(fd, pending, at), chunks, position, length, path) };
 }
 
-function writevAt(fd: number, chunks: readonly Buffer[], position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    writev(fd, chunks as Buffer[], position, (error, written) => (error ? reject(error) : resolve(written)));
-  });
-}

@@ -157,6 +157,11 @@ export class DestinationLock {
     return this.#held;
   }
 
+  /** The file-system calls for the destination's directory (the partial file beside it uses them too). */
+  get fs(): DestinationFs {
+    return this.#fs;
+  }
+
   /** Records that a partial file of ours exists (before it is created, so a crash cannot orphan it). */
   async notePartial(exists: boolean): Promise<void> {
     if (this.#record.partial === exists || !this.#held) return;
@@ -199,7 +204,6 @@ export class DestinationLock {
       // or the token.
       if (!(await this.#stillOurs())) return;
       if (options.keepPartial && this.#record.partial) {
-        await this.#forgetFile();
         await writeRecord(this.#fs, this.#path, { ...this.#record, released: true }).catch(() => undefined);
       } else {
         await this.#fs.unlink(this.#path).catch(() => undefined);

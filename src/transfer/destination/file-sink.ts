@@ -83,9 +83,8 @@ export class FileSink {
     try {
       if (!lock.held || lock.dest !== dest) throw new InvalidStateError(`The lock given for ${dest} is not held on it`);
       await lock.notePartial(true);
-      const fsx = await destinationFs(dirname(dest));
-      const fd = options.resume ? await openExisting(fsx, partial) : await createPartial(fsx, partial, lock);
-      return new FileSink(dest, fd, lock, ownsLock, options.finalMode, fsx);
+      const fd = options.resume ? await openExisting(lock.fs, partial) : await createPartial(lock.fs, partial, lock);
+      return new FileSink(dest, fd, lock, ownsLock, options.finalMode, lock.fs);
     } catch (error) {
       if (ownsLock) await lock.release({ keepPartial: true }).catch(() => undefined);
       throw error;

@@ -154,17 +154,16 @@ const REMEMBERED_DIRECTORIES = 256;
 
 /**
  * The calls for files in `directory`: inline on a local file system (Linux), else through the thread pool.
- * One `statfs` per directory, remembered; a directory that cannot be looked at gets the thread pool (the
- * calls that follow report whatever is wrong with it).
+ * One `statfs` per directory, remembered; a directory that cannot be looked at (yet) gets the thread pool this
+ * time and is looked at again next time (the calls that follow report whatever is wrong with it).
  */
 export async function destinationFs(directory: string): Promise<DestinationFs> {
   if (process.platform !== 'linux') return pooledFs;
   let local = directoryIsLocal.get(directory);
   if (local === undefined) {
-    local = await fs.promises.statfs(directory).then(
-      (info) => LOCAL_FILE_SYSTEM_TYPES.has(Number(info.type)),
-      () => false,
-    );
+    const info = await fs.promises.statfs(directory).catch(() => undefined);
+    if (info === undefined) return pooledFs;
+    local = LOCAL_FILE_SYSTEM_TYPES.has(Number(info.type));
     if (directoryIsLocal.size >= REMEMBERED_DIRECTORIES) directoryIsLocal.delete(directoryIsLocal.keys().next().value as string);
     directoryIsLocal.set(directory, local);
   }
