@@ -156,9 +156,11 @@ export class TransferManager implements AsyncDisposable {
 
   /**
    * Uploads a file: one request up to `singleRequestThreshold`, otherwise an XML multipart upload whose parts
-   * are read and sent by the worker pool (on the main thread, through it, for a manager given a `transport`). A failed multipart upload is cancelled (or kept with
-   * `keepOnFailure`) and the call rejects with MultipartUploadError. XML multipart uploads do not support
-   * generation preconditions, so an existing object is overwritten. With `resume`, an interrupted call is
+   * are read and sent by the worker pool (on the main thread, through it, for a manager given a `transport`). A
+   * failed multipart upload is cancelled (or kept with `keepOnFailure`) and the call rejects with
+   * MultipartUploadError. An existing object is overwritten unless `ifGenerationMatch` says otherwise (XML
+   * multipart uploads take no precondition, so for them the engine checks it before starting and again before
+   * completing; see {@link TransferUploadOptions.ifGenerationMatch}). With `resume`, an interrupted call is
    * continued by the next call for the same file and object (see {@link TransferUploadOptions.resume}).
    */
   uploadFile(srcPath: string, destination: ObjectSource, options?: TransferUploadOptions): Promise<UploadResult> {
