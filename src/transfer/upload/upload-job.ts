@@ -5,7 +5,8 @@
  * Memory: a file upload never holds a part in memory on the main thread — each worker streams its own file
  * range (one 256 KiB read buffer per part in flight). A stream upload holds at most `concurrency` part buffers
  * (`concurrency × partSize` bytes), which travel to the workers and back without copies. A single-request
- * upload holds the object (at most `singleRequestThreshold` bytes).
+ * upload holds the object twice while it is sent, its bytes and the multipart/related body made of them (at
+ * most 2 × `singleRequestThreshold` bytes).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
